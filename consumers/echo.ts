@@ -1,0 +1,8 @@
+/** ws://host/echo: sends every text or binary frame straight back. */
+import { Consumer, type Frame } from "../src/index.ts";
+
+export default class Echo extends Consumer {
+  override async receive(frame: Frame) {
+    await this.send(frame);
+  }
+}

@@ -1,0 +1,64 @@
+/** Bun adapter: `Bun.serve` with its built-in WebSocket server. */
+import type { Server as BunServer, ServerWebSocket, WebSocketHandler } from "bun";
+import type { Context, Hono } from "hono";
+import type { Runtime, ServeOptions, Server, SocketEvents, Upgrader } from "./runtime.ts";
+import { toBytes } from "./runtime.ts";
+
+/** What each Bun socket carries: the events of the connection it belongs to. */
+type SocketData = { events: SocketEvents };
+
+const upgrade: Upgrader = (c, options, events) => {
+  const server = c.env as BunServer<SocketData>;
+  const headers = new Headers(options.headers);
+  // Bun sends no Sec-WebSocket-Protocol unless told; browsers drop a connection that offered
+  // subprotocols and got none back, so the accepted one is echoed here.
+  if (options.subprotocol) headers.set("Sec-WebSocket-Protocol", options.subprotocol);
+  if (!server.upgrade(c.req.raw, { data: { events }, headers })) {
+    return new Response("WebSocket upgrade failed", { status: 400 });
+  }
+  return new Response(null); // ignored by Bun once the request is upgraded
+};
+
+const websocket: WebSocketHandler<SocketData> = {
+  open(ws: ServerWebSocket<SocketData>) {
+    ws.data.events.open({
+      send: (data) => void ws.send(data),
+      close: (code, reason) => ws.close(code, reason),
+      get bufferedAmount() {
+        return ws.getBufferedAmount();
+      },
+    });
+  },
+  message(ws, message) {
+    ws.data.events.message(typeof message === "string" ? message : toBytes(message));
+  },
+  close(ws, code, reason) {
+    ws.data.events.close(code, reason);
+  },
+};
+
+async function serve(app: Hono, options: ServeOptions): Promise<Server> {
+  const server = Bun.serve<SocketData>({
+    port: options.port,
+    hostname: options.hostname,
+    fetch: (request, bunServer) => app.fetch(request, bunServer),
+    websocket,
+  });
+  return {
+    url: new URL(
+      `http://${options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname}:${server.port}`,
+    ),
+    close: () => server.stop(true),
+  };
+}
+
+/** Bun's adapter. */
+export const runtime: Runtime = {
+  name: "bun",
+  upgrade,
+  client(c: Context) {
+    const address = (c.env as BunServer<SocketData>).requestIP(c.req.raw);
+    return address ? { address: address.address, port: address.port } : null;
+  },
+  serve,
+};

@@ -1,0 +1,58 @@
+/**
+ * What each runtime adapter (bun.ts, deno.ts, node.ts) provides. Adapters only translate between
+ * a runtime's server and socket APIs and these shapes; every behaviour lives in the runtime-neutral
+ * modules that use them.
+ */
+import type { Context, Hono } from "hono";
+import type { Peer } from "../consumer/peer.ts";
+import type { Client } from "../consumer/scope.ts";
+
+/** Socket events an adapter reports for one upgraded connection. */
+export interface SocketEvents {
+  open(peer: Peer): void;
+  message(data: string | Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+/** How the handshake response should look. */
+export interface UpgradeOptions {
+  subprotocol: string | null;
+  headers: Record<string, string>;
+}
+
+/** Turns an upgrade request into a WebSocket; returns the response the runtime expects. */
+export type Upgrader = (
+  c: Context,
+  options: UpgradeOptions,
+  events: SocketEvents,
+) => Response | Promise<Response>;
+
+/** Options of `serve()`. */
+export interface ServeOptions {
+  port: number;
+  hostname: string;
+}
+
+/** A listening server. */
+export interface Server {
+  /** `http://host:port`, with the port actually bound (useful with port 0). */
+  readonly url: URL;
+  /** Stops accepting connections and ends any still open. */
+  close(): Promise<void>;
+}
+
+/** One runtime's adapter. */
+export interface Runtime {
+  readonly name: "bun" | "deno" | "node";
+  readonly upgrade: Upgrader;
+  /** The remote address of the request, where the runtime tells it. */
+  client(c: Context): Client | null;
+  serve(app: Hono, options: ServeOptions): Promise<Server>;
+}
+
+/** Bytes of a binary frame as a Uint8Array, whatever container the runtime handed over. */
+export function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}

@@ -1,0 +1,36 @@
+/**
+ * `createApp`: a manifest in, a Hono app out. No I/O here: the same call serves a scanned
+ * project, a generated manifest, or a test using `app.request()`.
+ */
+import { Hono } from "hono";
+import type { Runtime } from "./adapters/runtime.ts";
+import { ConnectionSet } from "./consumer/connections.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { type Manifest, resolveManifest } from "./routing/manifest.ts";
+import { registerRoutes } from "./routing/register.ts";
+
+/** Options of `createApp`. */
+export interface AppOptions {
+  /** The route files; from `scanProject()` or generated ahead of time. */
+  manifest: Manifest;
+  /** The runtime adapter that performs upgrades; without one, upgrade requests answer 501. */
+  runtime?: Pick<Runtime, "upgrade" | "client"> | null;
+  logger?: Logger;
+  /** Tracks live connections for graceful shutdown; pass one to close them later. */
+  connections?: ConnectionSet;
+}
+
+/**
+ * Builds the app: `routes/` as HTTP views, `consumers/` as WebSocket endpoints on the same paths.
+ * @example
+ * const app = createApp({ manifest: await scanProject(process.cwd()), runtime: await getRuntime() });
+ */
+export function createApp(options: AppOptions): Hono {
+  const app = new Hono({ strict: false });
+  registerRoutes(app, resolveManifest(options.manifest), {
+    runtime: options.runtime ?? null,
+    logger: options.logger ?? createLogger(),
+    connections: options.connections ?? new ConnectionSet(),
+  });
+  return app;
+}

@@ -1,0 +1,30 @@
+/** The live connections of one app, so shutdown can close each and wait for its `disconnect()`. */
+import type { ConsumerRunner } from "./runner.ts";
+
+/** A set of running consumers that removes each one when its `disconnect()` has run. */
+export class ConnectionSet {
+  #runners = new Set<ConsumerRunner>();
+  #accepting = true;
+
+  /** False once shutdown has begun: new upgrades are refused. */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  /** Number of connections that have not finished. */
+  get size(): number {
+    return this.#runners.size;
+  }
+
+  /** Tracks a runner until it finishes. */
+  add(runner: ConsumerRunner): void {
+    this.#runners.add(runner);
+    void runner.finished.then(() => this.#runners.delete(runner));
+  }
+
+  /** Closes every connection with `code` and resolves when every `disconnect()` has run. */
+  async closeAll(code: number, reason: string, timeoutMs: number): Promise<void> {
+    this.#accepting = false;
+    await Promise.all([...this.#runners].map((runner) => runner.shutdown(code, reason, timeoutMs)));
+  }
+}

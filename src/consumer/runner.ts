@@ -1,0 +1,226 @@
+/**
+ * The consumer lifecycle, in one runtime-neutral place used by every adapter and by the test
+ * communicator: handshake decision, in-order handling, exactly-once disconnect, error isolation.
+ *
+ *   start() -> connect() -> accept() | close()    decides the handshake (HTTP 101 or 403)
+ *   open(peer)                                    the runtime's socket is open; buffered sends flush
+ *   receive(data)* -> consumer.receive(frame)     one at a time, in arrival order
+ *   closed(code) -> consumer.disconnect(code)     exactly once, after every frame before it
+ */
+import { ConsumerStateError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { bindConnection, type Connection, type Consumer, type ConsumerClass } from "./consumer.ts";
+import { type AcceptOptions, CloseCode, type CloseOptions, type Frame, type Peer } from "./peer.ts";
+import { SerialQueue } from "./queue.ts";
+import type { Scope } from "./scope.ts";
+
+/** How the handshake ends: upgrade with these settings, or answer with an HTTP status. */
+export type HandshakeDecision =
+  | { accepted: true; subprotocol: string | null; headers: Record<string, string> }
+  | { accepted: false; status: number };
+
+type State = "connecting" | "accepted" | "closing" | "closed";
+
+/** Options of a runner. */
+export interface RunnerOptions {
+  logger: Logger;
+  /** Called once the consumer's `disconnect()` has finished. */
+  onFinished?: (runner: ConsumerRunner) => void;
+}
+
+/** Drives one consumer instance through its connection's life. */
+export class ConsumerRunner implements Connection {
+  readonly consumer: Consumer;
+  readonly scope: Scope;
+  /** Resolves after `disconnect()` has run. */
+  readonly finished: Promise<void>;
+
+  #state: State = "connecting";
+  #peer: Peer | null = null;
+  #queue = new SerialQueue();
+  #options: RunnerOptions;
+  #decide!: (decision: HandshakeDecision) => void;
+  #decision: Promise<HandshakeDecision>;
+  #markFinished!: () => void;
+  /** Frames sent after accept() but before the runtime opened the socket. */
+  #pending: Array<string | Uint8Array> = [];
+  /** A close requested before the socket opened, or sent already: its code is what disconnect sees. */
+  #closeRequest: Required<CloseOptions> | null = null;
+  #disconnectQueued = false;
+
+  constructor(consumerClass: ConsumerClass, scope: Scope, options: RunnerOptions) {
+    this.scope = scope;
+    this.#options = options;
+    this.#decision = new Promise((resolve) => {
+      this.#decide = resolve;
+    });
+    this.finished = new Promise((resolve) => {
+      this.#markFinished = resolve;
+    });
+    this.consumer = new consumerClass(scope);
+    bindConnection(this.consumer, this);
+  }
+
+  /** Runs `connect()` and resolves as soon as the consumer accepts or refuses. */
+  start(): Promise<HandshakeDecision> {
+    this.#queue.push(async () => {
+      try {
+        await this.consumer.connect();
+      } catch (error) {
+        this.#fail("connect", error);
+        return;
+      }
+      if (this.#state === "connecting") {
+        this.#options.logger.warn(
+          `${this.#name} returned from connect() without accept() or close(); refusing the connection`,
+          { path: this.scope.path },
+        );
+        this.#reject(403);
+      }
+    });
+    return this.#decision;
+  }
+
+  /** The runtime upgraded the socket: flush what was sent meanwhile. */
+  open(peer: Peer): void {
+    this.#peer = peer;
+    for (const data of this.#pending.splice(0)) peer.send(data);
+    if (this.#closeRequest) peer.close(this.#closeRequest.code, this.#closeRequest.reason);
+  }
+
+  /** A frame arrived from the client. */
+  receive(data: string | Uint8Array): void {
+    if (this.#state !== "accepted") return;
+    const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };
+    this.#queue.push(async () => {
+      if (this.#state !== "accepted") return; // closed by an earlier frame: drop the rest
+      try {
+        await this.consumer.receive(frame);
+      } catch (error) {
+        this.#fail("receive", error);
+      }
+    });
+  }
+
+  /** The socket is gone, however it ended. Queues `disconnect()`, once. */
+  closed(code: number): void {
+    // A close we started reports our code: runtimes differ in what they echo back (Deno says 1005).
+    this.#queueDisconnect(this.#closeRequest?.code ?? code);
+  }
+
+  /**
+   * Closes the connection from the server side (shutdown) and waits for `disconnect()`.
+   * If the client never completes the closing handshake, disconnect runs after `timeoutMs`.
+   */
+  async shutdown(code: number = CloseCode.goingAway, reason = "server shutting down", timeoutMs = 5000) {
+    if (this.#state === "connecting") this.#reject(503);
+    else this.#requestClose(code, reason);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#queueDisconnect(code);
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([this.finished, timeout]);
+    await this.finished;
+    clearTimeout(timer);
+  }
+
+  /** Whether the consumer has accepted and the connection has not started closing. */
+  get isOpen(): boolean {
+    return this.#state === "accepted";
+  }
+
+  // --- Connection: what the consumer calls -------------------------------------------------------
+
+  accept(options: AcceptOptions): void {
+    if (this.#state !== "connecting") {
+      throw new ConsumerStateError(`${this.#name}.accept() called after the handshake was decided`);
+    }
+    const subprotocol = options.subprotocol ?? null;
+    if (subprotocol !== null && !this.scope.subprotocols.includes(subprotocol)) {
+      throw new ConsumerStateError(
+        `${this.#name}.accept() chose subprotocol "${subprotocol}", which the client did not offer ` +
+          `(offered: ${JSON.stringify(this.scope.subprotocols)})`,
+      );
+    }
+    this.#state = "accepted";
+    this.#decide({ accepted: true, subprotocol, headers: options.headers ?? {} });
+  }
+
+  send(frame: Frame): void {
+    if (this.#state === "connecting") {
+      throw new ConsumerStateError(`${this.#name}.send() called before accept()`);
+    }
+    if (this.#state !== "accepted") {
+      this.#options.logger.debug(`${this.#name}.send() after close; frame dropped`, {
+        path: this.scope.path,
+      });
+      return;
+    }
+    const data = frame.text ?? frame.bytes;
+    if (this.#peer) this.#peer.send(data);
+    else this.#pending.push(data);
+  }
+
+  close(options: CloseOptions): void {
+    if (this.#state === "connecting") {
+      this.#reject(403);
+      return;
+    }
+    this.#requestClose(options.code ?? CloseCode.normal, options.reason ?? "");
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  get #name(): string {
+    return this.consumer.constructor.name;
+  }
+
+  #reject(status: number): void {
+    this.#state = "closing";
+    this.#decide({ accepted: false, status });
+    // No socket will ever open; disconnect still runs so the consumer can clean up what connect() did.
+    this.#queueDisconnect(CloseCode.abnormal);
+  }
+
+  #requestClose(code: number, reason: string): void {
+    if (this.#state !== "accepted") return;
+    this.#state = "closing";
+    this.#closeRequest = { code, reason };
+    this.#peer?.close(code, reason);
+  }
+
+  #queueDisconnect(code: number): void {
+    if (this.#disconnectQueued) return;
+    this.#disconnectQueued = true;
+    this.#state = "closing";
+    this.#queue.push(async () => {
+      this.#state = "closed";
+      this.#pending = [];
+      try {
+        await this.consumer.disconnect(code);
+      } catch (error) {
+        this.#logError("disconnect", error);
+      }
+      this.#markFinished();
+      this.#options.onFinished?.(this);
+    });
+  }
+
+  /** A handler threw: log it, then end only this connection (1011, or HTTP 500 before accept). */
+  #fail(handler: string, error: unknown): void {
+    this.#logError(handler, error);
+    if (this.#state === "connecting") this.#reject(500);
+    else this.#requestClose(CloseCode.internalError, "internal error");
+  }
+
+  #logError(handler: string, error: unknown): void {
+    this.#options.logger.error(`${this.#name}.${handler}() failed at ${this.scope.path}`, {
+      consumer: this.#name,
+      path: this.scope.path,
+      error,
+    });
+  }
+}

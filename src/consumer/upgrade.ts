@@ -1,0 +1,44 @@
+/** The Hono handler that turns an upgrade request into a running consumer. */
+import type { Context, Handler } from "hono";
+import type { Runtime } from "../adapters/runtime.ts";
+import type { Logger } from "../log.ts";
+import type { ConnectionSet } from "./connections.ts";
+import type { ConsumerClass } from "./consumer.ts";
+import { ConsumerRunner } from "./runner.ts";
+import { scopeFromContext } from "./scope.ts";
+
+/** What the upgrade handler needs from the app. */
+export interface UpgradeContext {
+  /** The runtime adapter; `null` in an app built without a server (upgrades answer 501). */
+  runtime: Pick<Runtime, "upgrade" | "client"> | null;
+  logger: Logger;
+  connections: ConnectionSet;
+}
+
+/** Whether a request asks to become a WebSocket. */
+export function isWebSocketUpgrade(c: Context): boolean {
+  return c.req.header("upgrade")?.toLowerCase() === "websocket";
+}
+
+/**
+ * Runs the consumer's `connect()` before answering the handshake, as Channels does: the client
+ * gets 101 with the subprotocol the consumer accepted, or the HTTP status of a refusal (403).
+ */
+export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeContext): Handler {
+  return async (c) => {
+    const { runtime } = context;
+    if (!runtime) return c.text("WebSocket upgrades need a server adapter", 501);
+    if (!context.connections.accepting) return c.text("Server is shutting down", 503);
+    const runner = new ConsumerRunner(consumer, scopeFromContext(c, runtime.client(c)), {
+      logger: context.logger,
+    });
+    context.connections.add(runner);
+    const decision = await runner.start();
+    if (!decision.accepted) return c.body(null, decision.status as 403);
+    return runtime.upgrade(c, decision, {
+      open: (peer) => runner.open(peer),
+      message: (data) => runner.receive(data),
+      close: (code) => runner.closed(code),
+    });
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * Hono Channels: Django Channels for Bun, Deno and Node. The public API; re-exports only.
+ */
+
+export type { Runtime, ServeOptions, Server } from "./adapters/runtime.ts";
+// App and server
+export { type AppOptions, createApp } from "./app.ts";
+export { ConnectionSet } from "./consumer/connections.ts";
+// Consumers
+export { type Connection, Consumer, type ConsumerClass } from "./consumer/consumer.ts";
+export { type AcceptOptions, CloseCode, type CloseOptions, type Frame } from "./consumer/peer.ts";
+export type { Client, Scope, User } from "./consumer/scope.ts";
+// Errors
+export { ChannelsError, ConsumerStateError, RouteError, SettingsError } from "./errors.ts";
+export { createLogger, type Logger, type LogLevel } from "./log.ts";
+// Routing
+export type { Manifest, ManifestEntry } from "./routing/manifest.ts";
+export { scanProject } from "./routing/scan.ts";
+export { getRuntime } from "./serve.ts";
+export { loadSettings, type Settings } from "./settings.ts";

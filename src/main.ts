@@ -1,0 +1,48 @@
+/**
+ * The entry users run (`bun run dev`, `deno task start`, `npm start`): read settings, scan
+ * `routes/` and `consumers/`, build the app, serve it on this runtime, and shut down gracefully.
+ */
+import process from "node:process";
+import { createApp } from "./app.ts";
+import { ConnectionSet } from "./consumer/connections.ts";
+import { CloseCode } from "./consumer/peer.ts";
+import { ChannelsError } from "./errors.ts";
+import { createLogger } from "./log.ts";
+import { resolveManifest } from "./routing/manifest.ts";
+import { scanProject } from "./routing/scan.ts";
+import { formatRouteTable } from "./routing/table.ts";
+import { getRuntime } from "./serve.ts";
+import { loadSettings } from "./settings.ts";
+
+async function main(): Promise<void> {
+  const settings = loadSettings();
+  const logger = createLogger(settings.logLevel);
+  const manifest = await scanProject(process.cwd());
+  const runtime = await getRuntime();
+  const connections = new ConnectionSet();
+  const app = createApp({ manifest, runtime, logger, connections });
+  const server = await runtime.serve(app, { port: settings.port, hostname: settings.host });
+
+  console.log(`Hono Channels on ${runtime.name}: listening on ${server.url.origin}`);
+  console.log(formatRouteTable(resolveManifest(manifest)));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) process.exit(130); // a second signal means "now"
+    stopping = true;
+    console.log(`${signal}: closing ${connections.size} connection(s)`);
+    await connections.closeAll(CloseCode.goingAway, "server shutting down", settings.shutdownTimeoutMs);
+    await server.close();
+    console.log("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  // Startup errors (a bad route file, a bad setting) are the user's to fix: show them plainly.
+  if (error instanceof ChannelsError) console.error(`${error.name} [${error.code}] ${error.message}`);
+  else console.error(error);
+  process.exit(1);
+});

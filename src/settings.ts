@@ -1,0 +1,62 @@
+/**
+ * Settings: the one place that reads the environment. Every value has a safe default; a bad value
+ * stops startup with a `SettingsError` naming the variable.
+ */
+import process from "node:process";
+import { SettingsError } from "./errors.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+/** Everything a deployment may change. */
+export interface Settings {
+  /** `PORT`: TCP port, 0 picks a free one. Default 8000. */
+  port: number;
+  /** `HOST`: interface to listen on. Default `0.0.0.0` (all). */
+  host: string;
+  /** `LOG_LEVEL`: debug, info, warn, error or silent. Default info. */
+  logLevel: LogLevel;
+  /** `SHUTDOWN_TIMEOUT_MS`: how long shutdown waits for clients to finish closing. Default 5000. */
+  shutdownTimeoutMs: number;
+}
+
+type Environment = Record<string, string | undefined>;
+
+/** Reads settings from `env` (the process environment by default). */
+export function loadSettings(env: Environment = process.env): Settings {
+  return {
+    port: readInteger(env, "PORT", 8000, 0, 65535),
+    host: readHost(env),
+    logLevel: readChoice(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+    shutdownTimeoutMs: readInteger(env, "SHUTDOWN_TIMEOUT_MS", 5000, 0, 600_000),
+  };
+}
+
+function readInteger(env: Environment, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new SettingsError(name, `"${raw}" is not valid. Use a whole number from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+function readHost(env: Environment): string {
+  const raw = env.HOST?.trim();
+  if (raw === undefined || raw === "") return "0.0.0.0";
+  if (!/^[\w.:-]+$/.test(raw)) {
+    throw new SettingsError(
+      "HOST",
+      `"${raw}" is not valid. Use a host name or an IP address, such as 127.0.0.1.`,
+    );
+  }
+  return raw;
+}
+
+function readChoice<T extends string>(env: Environment, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!choices.includes(raw as T)) {
+    throw new SettingsError(name, `"${raw}" is not valid. Use one of: ${choices.join(", ")}.`);
+  }
+  return raw as T;
+}
