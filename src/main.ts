@@ -23,8 +23,9 @@ async function main(): Promise<void> {
   const app = createApp({ manifest, runtime, logger, connections });
   const server = await runtime.serve(app, { port: settings.port, hostname: settings.host });
 
-  console.log(`Hono Channels on ${runtime.name}: listening on ${server.url.origin}`);
-  console.log(formatRouteTable(resolveManifest(manifest)));
+  console.log(
+    `Hono Channels on ${runtime.name}: listening on ${server.url.origin}\n${formatRouteTable(resolveManifest(manifest))}`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -47,6 +47,7 @@ export class ConsumerRunner implements Connection {
   /** A close requested before the socket opened, or sent already: its code is what disconnect sees. */
   #closeRequest: Required<CloseOptions> | null = null;
   #disconnectQueued = false;
+  #discardFrames = false;
 
   constructor(consumerClass: ConsumerClass, scope: Scope, options: RunnerOptions) {
     this.scope = scope;
@@ -93,7 +94,9 @@ export class ConsumerRunner implements Connection {
     if (this.#state !== "accepted") return;
     const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };
     this.#queue.push(async () => {
-      if (this.#state !== "accepted") return; // closed by an earlier frame: drop the rest
+      // Frames queued before the client left are still handled (Channels does the same); frames
+      // behind a close the server started, or behind a failure, are dropped.
+      if (this.#discardFrames) return;
       try {
         await this.consumer.receive(frame);
       } catch (error) {
@@ -180,6 +183,7 @@ export class ConsumerRunner implements Connection {
 
   #reject(status: number): void {
     this.#state = "closing";
+    this.#discardFrames = true;
     this.#decide({ accepted: false, status });
     // No socket will ever open; disconnect still runs so the consumer can clean up what connect() did.
     this.#queueDisconnect(CloseCode.abnormal);
@@ -188,6 +192,7 @@ export class ConsumerRunner implements Connection {
   #requestClose(code: number, reason: string): void {
     if (this.#state !== "accepted") return;
     this.#state = "closing";
+    this.#discardFrames = true;
     this.#closeRequest = { code, reason };
     this.#peer?.close(code, reason);
   }
@@ -195,10 +200,10 @@ export class ConsumerRunner implements Connection {
   #queueDisconnect(code: number): void {
     if (this.#disconnectQueued) return;
     this.#disconnectQueued = true;
-    this.#state = "closing";
+    // The client is gone (or about to be): sends from here on are dropped.
+    this.#state = "closed";
+    this.#pending = [];
     this.#queue.push(async () => {
-      this.#state = "closed";
-      this.#pending = [];
       try {
         await this.consumer.disconnect(code);
       } catch (error) {

@@ -1,0 +1,371 @@
+import { describe, expect, it } from "bun:test";
+import { ConnectionSet } from "../../src/consumer/connections.ts";
+import { Consumer } from "../../src/consumer/consumer.ts";
+import type { Frame, Peer } from "../../src/consumer/peer.ts";
+import { ConsumerRunner } from "../../src/consumer/runner.ts";
+import { createScope } from "../../src/consumer/scope.ts";
+import { ConsumerStateError } from "../../src/errors.ts";
+import type { Logger } from "../../src/log.ts";
+
+/** A socket that records what the runner did to it. */
+class FakePeer implements Peer {
+  sent: Array<string | Uint8Array> = [];
+  closes: Array<{ code: number; reason: string }> = [];
+  bufferedAmount = 0;
+  send(data: string | Uint8Array) {
+    this.sent.push(data);
+  }
+  close(code: number, reason: string) {
+    this.closes.push({ code, reason });
+  }
+}
+
+/** A logger that keeps its lines for assertions. */
+function recordingLogger() {
+  const lines: Array<{ level: string; message: string; details?: Record<string, unknown> }> = [];
+  const at = (level: string) => (message: string, details?: Record<string, unknown>) =>
+    lines.push({ level, message, details });
+  const logger: Logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  return { logger, lines };
+}
+
+function run(consumer: new (scope: ReturnType<typeof createScope>) => Consumer, subprotocols: string[] = []) {
+  const { logger, lines } = recordingLogger();
+  const runner = new ConsumerRunner(consumer, createScope("/test", { subprotocols }), { logger });
+  return { runner, lines };
+}
+
+const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("ConsumerRunner handshake", () => {
+  it("accepts by default, with no subprotocol", async () => {
+    const { runner } = run(class extends Consumer {});
+    expect(await runner.start()).toEqual({ accepted: true, subprotocol: null, headers: {} });
+  });
+
+  it("echoes a subprotocol the client offered", async () => {
+    const { runner } = run(
+      class extends Consumer {
+        override connect() {
+          return this.accept({ subprotocol: "v2" });
+        }
+      },
+      ["v1", "v2"],
+    );
+    expect(await runner.start()).toMatchObject({ accepted: true, subprotocol: "v2" });
+  });
+
+  it("refuses with 500 when accept() names a subprotocol the client did not offer", async () => {
+    const { runner, lines } = run(
+      class extends Consumer {
+        override connect() {
+          return this.accept({ subprotocol: "v3" });
+        }
+      },
+      ["v1"],
+    );
+    expect(await runner.start()).toEqual({ accepted: false, status: 500 });
+    expect(lines.find((line) => line.level === "error")?.details?.error).toBeInstanceOf(ConsumerStateError);
+  });
+
+  it("refuses with 403 when connect() closes, and still runs disconnect once", async () => {
+    const codes: number[] = [];
+    const { runner } = run(
+      class extends Consumer {
+        override connect() {
+          return this.close();
+        }
+        override disconnect(code: number) {
+          codes.push(code);
+        }
+      },
+    );
+    expect(await runner.start()).toEqual({ accepted: false, status: 403 });
+    await runner.finished;
+    expect(codes).toEqual([1006]);
+  });
+
+  it("refuses with 403 and warns when connect() neither accepts nor closes", async () => {
+    const { runner, lines } = run(
+      class extends Consumer {
+        override connect() {}
+      },
+    );
+    expect(await runner.start()).toEqual({ accepted: false, status: 403 });
+    expect(lines.some((line) => line.level === "warn")).toBe(true);
+  });
+
+  it("refuses with 500 and logs the consumer when connect() throws", async () => {
+    class Broken extends Consumer {
+      override connect(): never {
+        throw new Error("no");
+      }
+    }
+    const { runner, lines } = run(Broken);
+    expect(await runner.start()).toEqual({ accepted: false, status: 500 });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: "error", message: expect.stringContaining("Broken.connect()") }),
+    );
+  });
+
+  it("throws when send() comes before accept()", async () => {
+    let thrown: unknown;
+    const { runner } = run(
+      class extends Consumer {
+        override async connect() {
+          try {
+            await this.send({ text: "too early" });
+          } catch (error) {
+            thrown = error;
+          }
+          await this.accept();
+        }
+      },
+    );
+    await runner.start();
+    expect(thrown).toBeInstanceOf(ConsumerStateError);
+  });
+});
+
+describe("ConsumerRunner frames", () => {
+  it("buffers sends made before the socket opens and flushes them in order", async () => {
+    const { runner } = run(
+      class extends Consumer {
+        override async connect() {
+          await this.accept();
+          await this.send({ text: "one" });
+          await this.send({ bytes: new Uint8Array([2]) });
+        }
+      },
+    );
+    await runner.start();
+    await tick(); // let connect() finish: both sends happen before the socket opens
+    const peer = new FakePeer();
+    expect(peer.sent).toEqual([]);
+    runner.open(peer);
+    expect(peer.sent).toEqual(["one", new Uint8Array([2])]);
+  });
+
+  it("handles frames one at a time, in arrival order, even when handlers take different times", async () => {
+    const seen: string[] = [];
+    let active = 0;
+    let maxActive = 0;
+    const { runner } = run(
+      class extends Consumer {
+        override async receive(frame: Frame) {
+          active++;
+          maxActive = Math.max(maxActive, active);
+          await tick(frame.text === "slow" ? 20 : 0);
+          seen.push(frame.text ?? "bytes");
+          active--;
+        }
+      },
+    );
+    await runner.start();
+    runner.open(new FakePeer());
+    for (const text of ["slow", "fast", "slow", "fast"]) runner.receive(text);
+    runner.receive(new Uint8Array([1]));
+    runner.closed(1000);
+    await runner.finished;
+    expect(seen).toEqual(["slow", "fast", "slow", "fast", "bytes"]);
+    expect(maxActive).toBe(1);
+  });
+
+  it("waits for connect() to finish before the first frame is handled", async () => {
+    const events: string[] = [];
+    const { runner } = run(
+      class extends Consumer {
+        override async connect() {
+          await this.accept();
+          await tick(20);
+          events.push("connected");
+        }
+        override receive() {
+          events.push("frame");
+        }
+      },
+    );
+    await runner.start();
+    runner.open(new FakePeer());
+    runner.receive("early");
+    runner.closed(1000);
+    await runner.finished;
+    expect(events).toEqual(["connected", "frame"]);
+  });
+
+  it("closes with 1011 when receive() throws, drops the frames behind it, and logs path and consumer", async () => {
+    const handled: string[] = [];
+    class Fragile extends Consumer {
+      override receive(frame: Frame) {
+        handled.push(frame.text ?? "");
+        if (frame.text === "bad") throw new Error("bad frame");
+      }
+    }
+    const { runner, lines } = run(Fragile);
+    await runner.start();
+    const peer = new FakePeer();
+    runner.open(peer);
+    runner.receive("ok");
+    runner.receive("bad");
+    runner.receive("after");
+    await tick(5);
+    expect(peer.closes).toEqual([{ code: 1011, reason: "internal error" }]);
+    expect(handled).toEqual(["ok", "bad"]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "error",
+        details: expect.objectContaining({ consumer: "Fragile", path: "/test" }),
+      }),
+    );
+  });
+
+  it("drops sends after the connection closed instead of throwing", async () => {
+    let afterClose: Promise<void> | undefined;
+    const { runner } = run(
+      class extends Consumer {
+        override disconnect() {
+          afterClose = this.send({ text: "late" });
+        }
+      },
+    );
+    await runner.start();
+    const peer = new FakePeer();
+    runner.open(peer);
+    runner.closed(1000);
+    await runner.finished;
+    await afterClose;
+    expect(peer.sent).toEqual([]);
+  });
+});
+
+describe("ConsumerRunner disconnect", () => {
+  it("runs disconnect exactly once, after the frames that came before it, with the client's code", async () => {
+    const events: string[] = [];
+    const { runner } = run(
+      class extends Consumer {
+        override receive(frame: Frame) {
+          events.push(`frame ${frame.text}`);
+        }
+        override disconnect(code: number) {
+          events.push(`disconnect ${code}`);
+        }
+      },
+    );
+    await runner.start();
+    runner.open(new FakePeer());
+    runner.receive("a");
+    runner.closed(4000);
+    runner.closed(1006);
+    await runner.shutdown(1001, "", 10);
+    expect(events).toEqual(["frame a", "disconnect 4000"]);
+  });
+
+  it("reports the code the server closed with, whatever the runtime echoes", async () => {
+    const codes: number[] = [];
+    const { runner } = run(
+      class extends Consumer {
+        override async receive() {
+          await this.close({ code: 4100, reason: "done" });
+        }
+        override disconnect(code: number) {
+          codes.push(code);
+        }
+      },
+    );
+    await runner.start();
+    const peer = new FakePeer();
+    runner.open(peer);
+    runner.receive("x");
+    await tick();
+    expect(peer.closes).toEqual([{ code: 4100, reason: "done" }]);
+    runner.closed(1005); // Deno reports 1005 for a close the server started
+    await runner.finished;
+    expect(codes).toEqual([4100]);
+  });
+
+  it("shutdown() closes with 1001 and runs disconnect when the client completes the close", async () => {
+    const codes: number[] = [];
+    const { runner } = run(
+      class extends Consumer {
+        override disconnect(code: number) {
+          codes.push(code);
+        }
+      },
+    );
+    await runner.start();
+    const peer = new FakePeer();
+    runner.open(peer);
+    const done = runner.shutdown(1001, "server shutting down", 5000);
+    expect(peer.closes).toEqual([{ code: 1001, reason: "server shutting down" }]);
+    runner.closed(1001);
+    await done;
+    expect(codes).toEqual([1001]);
+  });
+
+  it("shutdown() runs disconnect after its timeout when the client never answers", async () => {
+    const codes: number[] = [];
+    const { runner } = run(
+      class extends Consumer {
+        override disconnect(code: number) {
+          codes.push(code);
+        }
+      },
+    );
+    await runner.start();
+    runner.open(new FakePeer());
+    await runner.shutdown(1001, "bye", 20);
+    expect(codes).toEqual([1001]);
+  });
+
+  it("logs an error thrown by disconnect() and still finishes", async () => {
+    const { runner, lines } = run(
+      class extends Consumer {
+        override disconnect(): never {
+          throw new Error("cleanup failed");
+        }
+      },
+    );
+    await runner.start();
+    runner.open(new FakePeer());
+    runner.closed(1000);
+    await runner.finished;
+    expect(lines.some((line) => line.level === "error" && line.message.includes("disconnect()"))).toBe(true);
+  });
+});
+
+describe("ConnectionSet", () => {
+  it("closes every connection, waits for each disconnect, then refuses new ones", async () => {
+    const set = new ConnectionSet();
+    const disconnected: number[] = [];
+    const peers: FakePeer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { runner } = run(
+        class extends Consumer {
+          override async disconnect(code: number) {
+            await tick(5);
+            disconnected.push(code);
+          }
+        },
+      );
+      set.add(runner);
+      await runner.start();
+      const peer = new FakePeer();
+      peers.push(peer);
+      runner.open(peer);
+    }
+    expect(set.size).toBe(3);
+    await set.closeAll(1001, "bye", 30);
+    expect(disconnected).toEqual([1001, 1001, 1001]);
+    expect(peers.map((peer) => peer.closes[0]?.code)).toEqual([1001, 1001, 1001]);
+    await tick();
+    expect(set.size).toBe(0);
+    expect(set.accepting).toBe(false);
+  });
+});
+
+describe("Consumer", () => {
+  it("explains that a consumer made with new is not connected", async () => {
+    const consumer = new Consumer(createScope("/x"));
+    await expect(consumer.send({ text: "hi" })).rejects.toBeInstanceOf(ConsumerStateError);
+  });
+});

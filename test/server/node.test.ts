@@ -1,0 +1,3 @@
+import { serverContract } from "./contract.ts";
+
+serverContract("node");

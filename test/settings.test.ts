@@ -1,0 +1,45 @@
+import { describe, expect, it } from "bun:test";
+import { SettingsError } from "../src/errors.ts";
+import { loadSettings } from "../src/settings.ts";
+
+describe("loadSettings()", () => {
+  it("has safe defaults for an empty environment", () => {
+    expect(loadSettings({})).toEqual({
+      port: 8000,
+      host: "0.0.0.0",
+      logLevel: "info",
+      shutdownTimeoutMs: 5000,
+    });
+  });
+
+  it("reads PORT, HOST, LOG_LEVEL and SHUTDOWN_TIMEOUT_MS", () => {
+    const settings = loadSettings({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      SHUTDOWN_TIMEOUT_MS: "250",
+    });
+    expect(settings).toEqual({ port: 0, host: "127.0.0.1", logLevel: "warn", shutdownTimeoutMs: 250 });
+  });
+
+  it.each([
+    ["PORT", "abc"],
+    ["PORT", "65536"],
+    ["PORT", "-1"],
+    ["PORT", "80.5"],
+    ["HOST", "not a host"],
+    ["LOG_LEVEL", "loud"],
+    ["SHUTDOWN_TIMEOUT_MS", "soon"],
+  ])("refuses %s=%s with an error naming the variable", (variable, value) => {
+    let error: unknown;
+    try {
+      loadSettings({ [variable]: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as SettingsError).code).toBe("INVALID_SETTING");
+    expect((error as SettingsError).variable).toBe(variable);
+    expect((error as SettingsError).message).toContain(variable);
+  });
+});
