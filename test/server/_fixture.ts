@@ -36,8 +36,9 @@ export async function startServer(
   const listeners = new Set<() => void>();
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      output += decoder.decode(chunk, { stream: true });
+    const reader = stream.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      output += decoder.decode(chunk.value, { stream: true });
       for (const listener of listeners) listener();
     }
   };
