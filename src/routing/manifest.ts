@@ -21,7 +21,7 @@ export interface Manifest {
   consumers: ManifestEntry[];
 }
 
-/** HTTP methods a route file may export handlers for. */
+/** HTTP methods a route file may export handlers for. Without a `HEAD` export, HEAD runs `GET`. */
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
@@ -31,6 +31,8 @@ export interface HttpRoute {
   path: RoutePath;
   handlers: Partial<Record<HttpMethod, Handler>>;
   app: Hono | null;
+  /** Middleware of the folders that hold this file (outermost first), the tree's root excepted. */
+  middleware: MiddlewareHandler[];
 }
 
 /** A file of `consumers/`. */
@@ -38,11 +40,16 @@ export interface SocketRoute {
   file: string;
   path: RoutePath;
   consumer: ConsumerClass;
+  /** Middleware of the folders that hold this file (outermost first), the tree's root excepted. */
+  middleware: MiddlewareHandler[];
 }
 
 /** A `_middleware` file and the folder it covers. */
 export interface MiddlewareRoute {
   file: string;
+  /** Its folder inside the tree, `""` for the root; it applies to the files below it. */
+  folder: string;
+  /** The folder's URL pattern, for display. */
   path: RoutePath;
   handlers: MiddlewareHandler[];
 }
@@ -51,6 +58,7 @@ export interface MiddlewareRoute {
 export interface RouteTable {
   http: HttpRoute[];
   sockets: SocketRoute[];
+  /** Every `_middleware` file, outermost first. Root ones apply to all requests of their tree. */
   httpMiddleware: MiddlewareRoute[];
   socketMiddleware: MiddlewareRoute[];
 }
@@ -60,8 +68,8 @@ export function resolveManifest(manifest: Manifest): RouteTable {
   const routes = resolveTree("routes", manifest.routes);
   const consumers = resolveTree("consumers", manifest.consumers);
   return {
-    http: routes.routes.map(({ file, path, module }) => toHttpRoute(file, path, module)),
-    sockets: consumers.routes.map(({ file, path, module }) => toSocketRoute(file, path, module)),
+    http: routes.routes.map((route) => toHttpRoute(route)),
+    sockets: consumers.routes.map((route) => toSocketRoute(route)),
     httpMiddleware: routes.middleware,
     socketMiddleware: consumers.middleware,
   };
@@ -71,6 +79,7 @@ interface Placed {
   file: string;
   path: RoutePath;
   module: Record<string, unknown>;
+  middleware: MiddlewareHandler[];
 }
 
 function resolveTree(tree: string, entries: ManifestEntry[]) {
@@ -81,7 +90,8 @@ function resolveTree(tree: string, entries: ManifestEntry[]) {
     const file = `${tree}/${entry.file}`;
     const role = classifyFile(entry.file);
     if (role === "middleware") {
-      middleware.push(toMiddleware(file, middlewareScope(entry.file, file), entry.module));
+      const folder = entry.file.split("/").slice(0, -1).join("/");
+      middleware.push(toMiddleware(file, folder, middlewareScope(entry.file, file), entry.module));
     } else if (role === "route") {
       const path = fileToRoute(entry.file, file);
       const other = byShape.get(path.shape);
@@ -93,16 +103,28 @@ function resolveTree(tree: string, entries: ManifestEntry[]) {
         );
       }
       byShape.set(path.shape, file);
-      routes.push({ file, path, module: entry.module });
+      routes.push({ file, path, module: entry.module, middleware: [] });
     }
   }
   routes.sort((a, b) => compareRoutes(a.path, b.path));
   // Outer folders first, so a parent's middleware runs before its children's.
-  middleware.sort((a, b) => a.path.ranks.length - b.path.ranks.length || compareRoutes(a.path, b.path));
+  middleware.sort((a, b) => depth(a.folder) - depth(b.folder) || (a.folder < b.folder ? -1 : 1));
+  // A folder's middleware belongs to the files in it, not to URLs that look alike: `[id]/` must not
+  // wrap a sibling `about.ts`, and `(group)/` must not wrap the rest of the tree.
+  for (const route of routes) {
+    const relative = route.file.slice(tree.length + 1);
+    route.middleware = middleware
+      .filter(({ folder }) => folder !== "" && relative.startsWith(`${folder}/`))
+      .flatMap(({ handlers }) => handlers);
+  }
   return { routes, middleware };
 }
 
-function toHttpRoute(file: string, path: RoutePath, module: Record<string, unknown>): HttpRoute {
+function depth(folder: string): number {
+  return folder === "" ? 0 : folder.split("/").length;
+}
+
+function toHttpRoute({ file, path, module, middleware }: Placed): HttpRoute {
   const handlers: HttpRoute["handlers"] = {};
   for (const method of HTTP_METHODS) {
     const handler = module[method];
@@ -124,10 +146,10 @@ function toHttpRoute(file: string, path: RoutePath, module: Record<string, unkno
       `A route file exports handlers named after HTTP methods (${HTTP_METHODS.join(", ")}) or a default Hono app; this one exports neither.`,
     );
   }
-  return { file, path, handlers, app };
+  return { file, path, handlers, app, middleware };
 }
 
-function toSocketRoute(file: string, path: RoutePath, module: Record<string, unknown>): SocketRoute {
+function toSocketRoute({ file, path, module, middleware }: Placed): SocketRoute {
   if (!isConsumerClass(module.default)) {
     throw new RouteError(
       "NO_CONSUMER",
@@ -135,10 +157,15 @@ function toSocketRoute(file: string, path: RoutePath, module: Record<string, unk
       "A consumer file default-exports a class extending Consumer (or JsonConsumer); this one does not.",
     );
   }
-  return { file, path, consumer: module.default };
+  return { file, path, consumer: module.default, middleware };
 }
 
-function toMiddleware(file: string, path: RoutePath, module: Record<string, unknown>): MiddlewareRoute {
+function toMiddleware(
+  file: string,
+  folder: string,
+  path: RoutePath,
+  module: Record<string, unknown>,
+): MiddlewareRoute {
   const exported = module.default;
   const handlers = Array.isArray(exported) ? exported : [exported];
   if (handlers.length === 0 || !handlers.every((handler) => typeof handler === "function")) {
@@ -148,7 +175,7 @@ function toMiddleware(file: string, path: RoutePath, module: Record<string, unkn
       "A _middleware file default-exports a Hono middleware function or an array of them.",
     );
   }
-  return { file, path, handlers: handlers as MiddlewareHandler[] };
+  return { file, folder, path, handlers: handlers as MiddlewareHandler[] };
 }
 
 function isHonoApp(value: unknown): value is Hono {

@@ -60,7 +60,7 @@ export function fileToRoute(relativePath: string, file = relativePath): RoutePat
   return segmentsToRoute(base === "index" ? dirs : [...dirs, base], file);
 }
 
-/** The pattern a `_middleware` file applies to: its folder. */
+/** The URL pattern of a `_middleware` file's folder, for display: it applies to that folder's files. */
 export function middlewareScope(relativePath: string, file = relativePath): RoutePath {
   return segmentsToRoute(split(relativePath).dirs, file);
 }
@@ -70,8 +70,9 @@ function segmentsToRoute(names: string[], file: string): RoutePath {
   const shapes: string[] = [];
   const ranks: Rank[] = [];
   const params: string[] = [];
-  names.forEach((name, index) => {
-    if (/^\(.+\)$/.test(name)) return; // a (group) folder organises files without adding a segment
+  // A (group) folder organises files without adding a segment.
+  const segments = names.filter((name) => !/^\(.+\)$/.test(name));
+  segments.forEach((name, index) => {
     const param = parseParam(name, file);
     if (!param) {
       if (!STATIC_SEGMENT.test(name)) {
@@ -95,7 +96,7 @@ function segmentsToRoute(names: string[], file: string): RoutePath {
     }
     params.push(param.name);
     if (param.catchAll) {
-      if (index !== names.length - 1) {
+      if (index !== segments.length - 1) {
         throw new RouteError(
           "CATCH_ALL_NOT_LAST",
           file,

@@ -3,16 +3,20 @@
  * through the `routes/` tree, upgrade requests through the `consumers/` tree, so a page and its
  * socket can share one URL.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import { createUpgradeHandler, isWebSocketUpgrade, type UpgradeContext } from "../consumer/upgrade.ts";
-import type { MiddlewareRoute, RouteTable } from "./manifest.ts";
+import type { HttpRoute, MiddlewareRoute, RouteTable } from "./manifest.ts";
 
 /** Mounts both trees on `app`: its HTTP routes directly, upgrades through a router of their own. */
 export function registerRoutes(app: Hono, table: RouteTable, context: UpgradeContext): void {
   const sockets = new Hono({ strict: false });
-  mountMiddleware(sockets, table.socketMiddleware);
+  useRootMiddleware(sockets, table.socketMiddleware);
   for (const route of table.sockets) {
-    sockets.get(route.path.pattern, createUpgradeHandler(route.consumer, context));
+    sockets.on(
+      "GET",
+      route.path.pattern,
+      ...chain(route.middleware, createUpgradeHandler(route.consumer, context)),
+    );
   }
 
   // Upgrades leave the HTTP tree before any of its middleware runs.
@@ -20,13 +24,8 @@ export function registerRoutes(app: Hono, table: RouteTable, context: UpgradeCon
     if (isWebSocketUpgrade(c)) return sockets.fetch(c.req.raw, c.env, executionContextOf(c));
     await next();
   });
-  mountMiddleware(app, table.httpMiddleware);
-  for (const route of table.http) {
-    if (route.app) app.route(route.path.pattern, route.app);
-    for (const [method, handler] of Object.entries(route.handlers)) {
-      app.on(method, route.path.pattern, handler);
-    }
-  }
+  useRootMiddleware(app, table.httpMiddleware);
+  for (const route of table.http) mountHttpRoute(app, route);
 
   // A plain request to a socket-only path learns what the path is for, instead of a bare 404.
   const httpShapes = new Set(table.http.map((route) => route.path.shape));
@@ -38,19 +37,43 @@ export function registerRoutes(app: Hono, table: RouteTable, context: UpgradeCon
   }
 }
 
-function mountMiddleware(app: Hono, middleware: MiddlewareRoute[]): void {
-  for (const { path, handlers } of middleware) {
-    if (path.pattern === "/") {
-      app.use(...handlers);
-    } else {
-      app.use(path.pattern, ...handlers);
-      app.use(`${path.pattern}/*`, ...handlers);
-    }
+/** The tree's root `_middleware` covers every request of the tree, unmatched ones included. */
+function useRootMiddleware(app: Hono, middleware: MiddlewareRoute[]): void {
+  for (const { folder, handlers } of middleware) {
+    if (folder === "") app.use(...handlers);
   }
 }
 
+function mountHttpRoute(app: Hono, route: HttpRoute): void {
+  const { pattern } = route.path;
+  if (route.app) {
+    const mounted = new Hono({ strict: false });
+    if (route.middleware.length > 0) mounted.use(...route.middleware);
+    app.route(pattern, mounted.route("/", route.app));
+  }
+  const { GET, HEAD, ...others } = route.handlers;
+  // Hono routes HEAD requests to GET handlers; an exported HEAD handler takes them back.
+  if (GET || HEAD) app.on("GET", pattern, ...chain(route.middleware, headOrGet(HEAD, GET)));
+  for (const [method, handler] of Object.entries(others)) {
+    app.on(method, pattern, ...chain(route.middleware, handler));
+  }
+}
+
+/** Folder middleware then the handler, typed as Hono's non-empty handler list. */
+function chain(middleware: MiddlewareHandler[], handler: Handler): [Handler, ...Handler[]] {
+  const [first, ...rest] = [...(middleware as Handler[]), handler];
+  return [first ?? handler, ...rest];
+}
+
+function headOrGet(head: Handler | undefined, get: Handler | undefined): Handler {
+  return (c, next) => {
+    const handler = c.req.method === "HEAD" && head ? head : get;
+    return handler ? handler(c, next) : next();
+  };
+}
+
 /** Hono throws when a runtime has no execution context; pass it on only where there is one. */
-function executionContextOf(c: Parameters<MiddlewareHandler>[0]) {
+function executionContextOf(c: Parameters<Handler>[0]) {
   try {
     return c.executionCtx;
   } catch {

@@ -46,7 +46,8 @@ export async function scanTree(directory: string, label = directory): Promise<Ma
 }
 
 /**
- * Lists files below `directory` as `/`-separated relative paths, sorted. Symbolic links are not
+ * Lists files below `directory` as `/`-separated relative paths, each folder sorted by name (the
+ * order is stable; resolveManifest orders routes by specificity anyway). Symbolic links are not
  * followed, so nothing outside the tree can become a route.
  */
 async function listFiles(directory: string, prefix = ""): Promise<string[]> {
