@@ -3,6 +3,7 @@
  * in test/fixtures/server-app, and reads the URL it prints.
  */
 import { join } from "node:path";
+import { collectOutput } from "../_support/output.ts";
 import { commandFor, type RuntimeName } from "./_runtimes.ts";
 
 const fixtureApp = join(import.meta.dir, "..", "fixtures", "server-app");
@@ -14,14 +15,14 @@ export interface ServerProcess {
   /** Everything the process printed so far, stdout and stderr. */
   output(): string;
   /** Waits until the output contains `text`. */
-  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
+  waitForOutput(text: string): Promise<void>;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number>;
   /** Ends the process at once; for cleanup after a failed test. */
   kill(): void;
 }
 
-/** Starts the fixture app on `runtime` and resolves once it listens. */
+/** Starts the fixture app on `runtime` and resolves once it listens; rejects if it exits first. */
 export async function startServer(
   runtime: RuntimeName,
   env: Record<string, string> = {},
@@ -32,54 +33,19 @@ export async function startServer(
     stdout: "pipe",
     stderr: "pipe",
   });
-  let output = "";
-  const listeners = new Set<() => void>();
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    const reader = stream.getReader();
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      output += decoder.decode(chunk.value, { stream: true });
-      for (const listener of listeners) listener();
-    }
-  };
-  void collect(child.stdout);
-  void collect(child.stderr);
-
-  const waitForOutput = (text: string, timeoutMs = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (output.includes(text)) {
-          listeners.delete(check);
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        listeners.delete(check);
-        reject(
-          new Error(`${runtime} server did not print "${text}" within ${timeoutMs} ms. Output:\n${output}`),
-        );
-      }, timeoutMs);
-      listeners.add(check);
-      void child.exited.then((code) => {
-        if (!output.includes(text)) {
-          listeners.delete(check);
-          clearTimeout(timer);
-          reject(
-            new Error(`${runtime} server exited with ${code} before printing "${text}". Output:\n${output}`),
-          );
-        }
-      });
-      check();
-    });
-
-  await waitForOutput("listening on http://");
-  const url = new URL(/listening on (http:\/\/\S+)/.exec(output)![1]!);
+  const output = collectOutput(child.stdout, child.stderr);
+  const exitedEarly = child.exited.then(async (code) => {
+    await Bun.sleep(50); // let the last output arrive
+    throw new Error(`${runtime} server exited with ${code} before listening. Output:\n${output.text()}`);
+  });
+  const listening = await Promise.race([output.waitFor(/listening on (http:\/\/\S+)/), exitedEarly]);
+  exitedEarly.catch(() => {}); // a later exit is the test's business, not an unhandled rejection
+  const url = new URL(listening[1]!);
   return {
     url,
     wsUrl: (path) => new URL(path, url).href.replace(/^http/, "ws"),
-    output: () => output,
-    waitForOutput,
+    output: output.text,
+    waitForOutput: async (text) => void (await output.waitFor(text)),
     stop: async (signal = "SIGTERM") => {
       if (child.exitCode === null) child.kill(signal);
       return child.exited;
