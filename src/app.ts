@@ -5,9 +5,20 @@
 import { Hono } from "hono";
 import type { Runtime } from "./adapters/runtime.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
+import type { User } from "./consumer/scope.ts";
+import { getChannelLayer } from "./layers/default.ts";
+import type { ChannelLayer, MessageMap } from "./layers/layer.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type Manifest, resolveManifest } from "./routing/manifest.ts";
 import { registerRoutes } from "./routing/register.ts";
+
+/**
+ * The Hono environment of views and middleware: `c.var.layer` (typed by `M`, the messages the view
+ * sends), and `c.var.user` once auth middleware set it. Use as `Context<ChannelsEnv<ChatEvents>>`.
+ */
+export type ChannelsEnv<M extends MessageMap = MessageMap> = {
+  Variables: { layer: ChannelLayer<M>; user?: User | null };
+};
 
 /** Options of `createApp`. */
 export interface AppOptions {
@@ -15,6 +26,8 @@ export interface AppOptions {
   manifest: Manifest;
   /** The runtime adapter that performs upgrades; without one, upgrade requests answer 501. */
   runtime?: Pick<Runtime, "upgrade" | "client"> | null;
+  /** The channel layer consumers and views share; `getChannelLayer()` by default. */
+  layer?: ChannelLayer;
   logger?: Logger;
   /** Tracks live connections for graceful shutdown; pass one to close them later. */
   connections?: ConnectionSet;
@@ -31,6 +44,7 @@ export function createApp(options: AppOptions): Hono {
     runtime: options.runtime ?? null,
     logger: options.logger ?? createLogger(),
     connections: options.connections ?? new ConnectionSet(),
+    layer: options.layer ?? getChannelLayer(),
   });
   return app;
 }

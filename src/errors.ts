@@ -55,3 +55,41 @@ export class ConsumerStateError extends ChannelsError {
     super("INVALID_STATE", message);
   }
 }
+
+/** A channel or group name that breaks the naming rules. */
+export class InvalidNameError extends ChannelsError {
+  constructor(kind: "channel" | "group", name: string, rule: string) {
+    super(
+      kind === "channel" ? "INVALID_CHANNEL_NAME" : "INVALID_GROUP_NAME",
+      `Invalid ${kind} name ${JSON.stringify(name).slice(0, 120)}: ${rule}`,
+    );
+  }
+}
+
+/** A layer message that is not an object with a string `type`. */
+export class InvalidMessageError extends ChannelsError {
+  constructor(message: string) {
+    super("INVALID_MESSAGE", message);
+  }
+}
+
+/** `send()` to a channel already holding its capacity of undelivered messages (Channels' `ChannelFull`). */
+export class ChannelFull extends ChannelsError {
+  /** The channel that is full. */
+  readonly channel: string;
+
+  constructor(channel: string, capacity: number) {
+    super(
+      "CHANNEL_FULL",
+      `Channel ${channel} is full: it holds its capacity of ${capacity} undelivered messages.`,
+    );
+    this.channel = channel;
+  }
+}
+
+/** A layer used after `close()`. */
+export class LayerClosedError extends ChannelsError {
+  constructor() {
+    super("LAYER_CLOSED", "The channel layer is closed.");
+  }
+}

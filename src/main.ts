@@ -7,6 +7,7 @@ import { createApp } from "./app.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
 import { CloseCode } from "./consumer/peer.ts";
 import { ChannelsError } from "./errors.ts";
+import { createChannelLayer, setChannelLayer } from "./layers/default.ts";
 import { createLogger } from "./log.ts";
 import { resolveManifest } from "./routing/manifest.ts";
 import { scanProject } from "./routing/scan.ts";
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
   const manifest = await scanProject(process.cwd());
   const runtime = await getRuntime();
   const connections = new ConnectionSet();
-  const app = createApp({ manifest, runtime, logger, connections });
+  const layer = createChannelLayer(settings);
+  setChannelLayer(layer);
+  const app = createApp({ manifest, runtime, logger, connections, layer });
   const server = await runtime.serve(app, { port: settings.port, hostname: settings.host });
 
   console.log(
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: closing ${connections.size} connection(s)`);
     await connections.closeAll(CloseCode.goingAway, "server shutting down", settings.shutdownTimeoutMs);
     await server.close();
+    await layer.close();
     console.log("stopped");
     process.exit(0);
   };

@@ -4,7 +4,11 @@
  */
 import process from "node:process";
 import { SettingsError } from "./errors.ts";
+import type { LayerOptions } from "./layers/layer.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+/** Channel layer backends that can be chosen with CHANNEL_LAYER. */
+export const CHANNEL_LAYERS = ["memory"] as const;
 
 /** Everything a deployment may change. */
 export interface Settings {
@@ -16,6 +20,10 @@ export interface Settings {
   logLevel: LogLevel;
   /** `SHUTDOWN_TIMEOUT_MS`: how long shutdown waits for clients to finish closing. Default 5000. */
   shutdownTimeoutMs: number;
+  /** `CHANNEL_LAYER`: the layer backend. Default memory. */
+  channelLayer: (typeof CHANNEL_LAYERS)[number];
+  /** `CHANNEL_CAPACITY` (100), `CHANNEL_EXPIRY` (60 s), `GROUP_EXPIRY` (86,400 s). */
+  layerOptions: Required<Omit<LayerOptions, "channelCapacity">>;
 }
 
 type Environment = Record<string, string | undefined>;
@@ -27,6 +35,12 @@ export function loadSettings(env: Environment = process.env): Settings {
     host: readHost(env),
     logLevel: readChoice(env, "LOG_LEVEL", LOG_LEVELS, "info"),
     shutdownTimeoutMs: readInteger(env, "SHUTDOWN_TIMEOUT_MS", 5000, 0, 600_000),
+    channelLayer: readChoice(env, "CHANNEL_LAYER", CHANNEL_LAYERS, "memory"),
+    layerOptions: {
+      capacity: readInteger(env, "CHANNEL_CAPACITY", 100, 1, 1_000_000),
+      expiry: readInteger(env, "CHANNEL_EXPIRY", 60, 1, 86_400 * 30),
+      groupExpiry: readInteger(env, "GROUP_EXPIRY", 86_400, 1, 86_400 * 365),
+    },
   };
 }
 

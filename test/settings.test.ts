@@ -9,6 +9,8 @@ describe("loadSettings()", () => {
       host: "0.0.0.0",
       logLevel: "info",
       shutdownTimeoutMs: 5000,
+      channelLayer: "memory",
+      layerOptions: { capacity: 100, expiry: 60, groupExpiry: 86_400 },
     });
   });
 
@@ -19,7 +21,17 @@ describe("loadSettings()", () => {
       LOG_LEVEL: "warn",
       SHUTDOWN_TIMEOUT_MS: "250",
     });
-    expect(settings).toEqual({ port: 0, host: "127.0.0.1", logLevel: "warn", shutdownTimeoutMs: 250 });
+    expect(settings).toMatchObject({ port: 0, host: "127.0.0.1", logLevel: "warn", shutdownTimeoutMs: 250 });
+  });
+
+  it("reads the channel layer settings", () => {
+    const settings = loadSettings({
+      CHANNEL_LAYER: "memory",
+      CHANNEL_CAPACITY: "5",
+      CHANNEL_EXPIRY: "2",
+      GROUP_EXPIRY: "3",
+    });
+    expect(settings.layerOptions).toEqual({ capacity: 5, expiry: 2, groupExpiry: 3 });
   });
 
   it.each([
@@ -30,6 +42,10 @@ describe("loadSettings()", () => {
     ["HOST", "not a host"],
     ["LOG_LEVEL", "loud"],
     ["SHUTDOWN_TIMEOUT_MS", "soon"],
+    ["CHANNEL_LAYER", "postgres"],
+    ["CHANNEL_CAPACITY", "0"],
+    ["CHANNEL_EXPIRY", "1m"],
+    ["GROUP_EXPIRY", "-5"],
   ])("refuses %s=%s with an error naming the variable", (variable, value) => {
     let error: unknown;
     try {

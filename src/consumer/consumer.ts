@@ -1,9 +1,13 @@
 /**
  * `Consumer`: one instance per WebSocket connection, the class users extend in `consumers/`.
- * It decides in `connect()`, handles frames in `receive()`, cleans up in `disconnect()`.
- * The instance never touches a socket: it talks to its `Connection`, which the runner provides.
+ * It decides in `connect()`, handles frames in `receive()`, handles layer messages in methods named
+ * after their type (`chat.message` -> `chatMessage`), and cleans up in `disconnect()`.
+ * The instance never touches a socket or the layer's bookkeeping: it talks to its `Connection`,
+ * which the runner provides.
  */
 import { ConsumerStateError } from "../errors.ts";
+import type { ChannelLayer, MessageMap, MessageOf } from "../layers/layer.ts";
+import { registerFrameworkClass } from "./dispatch.ts";
 import type { AcceptOptions, CloseOptions, Frame } from "./peer.ts";
 import type { Scope } from "./scope.ts";
 
@@ -12,16 +16,21 @@ export interface Connection {
   accept(options: AcceptOptions): void;
   send(frame: Frame): void;
   close(options: CloseOptions): void;
+  readonly channelName: string;
+  readonly channelLayer: ChannelLayer;
+  groupAdd(group: string): Promise<void>;
+  groupDiscard(group: string): Promise<void>;
 }
 
-const connections = new WeakMap<Consumer, Connection>();
+// Keyed by any consumer, whatever its message map.
+const connections = new WeakMap<object, Connection>();
 
 /** @internal Links a consumer to the connection it speaks through; the runner calls it once. */
-export function bindConnection(consumer: Consumer, connection: Connection): void {
+export function bindConnection(consumer: object, connection: Connection): void {
   connections.set(consumer, connection);
 }
 
-function connectionOf(consumer: Consumer): Connection {
+function connectionOf(consumer: object): Connection {
   const connection = connections.get(consumer);
   if (!connection) {
     throw new ConsumerStateError(
@@ -32,15 +41,18 @@ function connectionOf(consumer: Consumer): Connection {
 }
 
 /**
- * Base class of WebSocket consumers.
+ * Base class of WebSocket consumers. `Events` maps the message types this consumer sends to
+ * groups, so `groupSend` is type-checked.
  * @example
  * export default class Echo extends Consumer {
  *   override async receive(frame: Frame) { await this.send(frame); }
  * }
  */
-export class Consumer {
+export class Consumer<Events extends MessageMap = MessageMap> {
   /** The request this connection came from. */
   readonly scope: Scope;
+  /** Groups joined before `connect()` and left before `disconnect()`. */
+  groups: readonly string[] = [];
 
   constructor(scope: Scope) {
     this.scope = scope;
@@ -54,10 +66,10 @@ export class Consumer {
   /** Called for each frame from the client, one at a time, in order. */
   receive(_frame: Frame): void | Promise<void> {}
 
-  /** Called exactly once when the connection ends, with its close code. */
+  /** Called exactly once when the connection ends, with its close code, after its groups are left. */
   disconnect(_code: number): void | Promise<void> {}
 
-  /** Completes the handshake. Only valid in or before the end of `connect()`. */
+  /** Completes the handshake. Only valid before the handshake is decided. */
   async accept(options: AcceptOptions = {}): Promise<void> {
     connectionOf(this).accept(options);
   }
@@ -71,7 +83,34 @@ export class Consumer {
   async close(options: CloseOptions = {}): Promise<void> {
     connectionOf(this).close(options);
   }
+
+  /** This connection's unique channel: other code can `send()` to it through the layer. */
+  get channelName(): string {
+    return connectionOf(this).channelName;
+  }
+
+  /** The layer this consumer is attached to. */
+  get channelLayer(): ChannelLayer<Events> {
+    // The same layer object, seen through this consumer's message map.
+    return connectionOf(this).channelLayer as unknown as ChannelLayer<Events>;
+  }
+
+  /** Joins a group; it is left automatically when the connection ends. */
+  async groupAdd(group: string): Promise<void> {
+    await connectionOf(this).groupAdd(group);
+  }
+
+  /** Leaves a group. */
+  async groupDiscard(group: string): Promise<void> {
+    await connectionOf(this).groupDiscard(group);
+  }
+
+  /** Sends a message to every member of a group; each runs the handler named after its `type`. */
+  async groupSend(group: string, message: MessageOf<Events>): Promise<void> {
+    await this.channelLayer.groupSend(group, message);
+  }
 }
+registerFrameworkClass(Consumer);
 
 /** A class whose instances are consumers: what a file in `consumers/` default-exports. */
 export type ConsumerClass<C extends Consumer = Consumer> = new (scope: Scope) => C;

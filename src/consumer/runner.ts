@@ -1,15 +1,18 @@
 /**
  * The consumer lifecycle, in one runtime-neutral place used by every adapter and by the test
- * communicator: handshake decision, in-order handling, exactly-once disconnect, error isolation.
+ * communicator: handshake decision, in-order handling of frames and layer messages, group
+ * bookkeeping, exactly-once disconnect, error isolation.
  *
- *   start() -> connect() -> accept() | close()    decides the handshake (HTTP 101 or 403)
+ *   start() -> channel + groups -> connect() -> accept() | close()    decides the handshake
  *   open(peer)                                    the runtime's socket is open; buffered sends flush
- *   receive(data)* -> consumer.receive(frame)     one at a time, in arrival order
- *   closed(code) -> consumer.disconnect(code)     exactly once, after every frame before it
+ *   receive(data)* / layer messages*              one at a time, in arrival order
+ *   closed(code) -> groups left -> disconnect(code) -> channel gone    exactly once
  */
 import { ConsumerStateError } from "../errors.ts";
+import type { ChannelLayer, ChannelSink, Message } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
 import { bindConnection, type Connection, type Consumer, type ConsumerClass } from "./consumer.ts";
+import { handlerName, resolveHandler } from "./dispatch.ts";
 import { type AcceptOptions, CloseCode, type CloseOptions, type Frame, type Peer } from "./peer.ts";
 import { SerialQueue } from "./queue.ts";
 import type { Scope } from "./scope.ts";
@@ -24,34 +27,39 @@ type State = "connecting" | "accepted" | "closing" | "closed";
 /** Options of a runner. */
 export interface RunnerOptions {
   logger: Logger;
-  /** Called once the consumer's `disconnect()` has finished. */
-  onFinished?: (runner: ConsumerRunner) => void;
+  layer: ChannelLayer;
 }
 
 /** Drives one consumer instance through its connection's life. */
-export class ConsumerRunner implements Connection {
+export class ConsumerRunner implements Connection, ChannelSink {
   readonly consumer: Consumer;
   readonly scope: Scope;
-  /** Resolves after `disconnect()` has run. */
+  readonly channelLayer: ChannelLayer;
+  /** Resolves after `disconnect()` has run and the channel is gone. */
   readonly finished: Promise<void>;
 
   #state: State = "connecting";
   #peer: Peer | null = null;
   #queue = new SerialQueue();
-  #options: RunnerOptions;
+  #logger: Logger;
   #decide!: (decision: HandshakeDecision) => void;
   #decision: Promise<HandshakeDecision>;
   #markFinished!: () => void;
   /** Frames sent after accept() but before the runtime opened the socket. */
   #pending: Array<string | Uint8Array> = [];
-  /** A close requested before the socket opened, or sent already: its code is what disconnect sees. */
+  /** A close the server started: its code is what disconnect sees. */
   #closeRequest: Required<CloseOptions> | null = null;
   #disconnectQueued = false;
   #discardFrames = false;
+  #channelName: string | null = null;
+  #stopListening: (() => void) | null = null;
+  #groups = new Set<string>();
+  #backlog = 0;
 
   constructor(consumerClass: ConsumerClass, scope: Scope, options: RunnerOptions) {
     this.scope = scope;
-    this.#options = options;
+    this.channelLayer = options.layer;
+    this.#logger = options.logger;
     this.#decision = new Promise((resolve) => {
       this.#decide = resolve;
     });
@@ -62,17 +70,21 @@ export class ConsumerRunner implements Connection {
     bindConnection(this.consumer, this);
   }
 
-  /** Runs `connect()` and resolves as soon as the consumer accepts or refuses. */
+  /** Opens the consumer's channel, joins its groups, runs `connect()`; resolves once it decides. */
   start(): Promise<HandshakeDecision> {
     this.#queue.push(async () => {
       try {
+        const channel = await this.channelLayer.newChannel();
+        this.#channelName = channel;
+        this.#stopListening = this.channelLayer.listen(channel, this);
+        for (const group of this.consumer.groups) await this.groupAdd(group);
         await this.consumer.connect();
       } catch (error) {
         this.#fail("connect", error);
         return;
       }
       if (this.#state === "connecting") {
-        this.#options.logger.warn(
+        this.#logger.warn(
           `${this.#name} returned from connect() without accept() or close(); refusing the connection`,
           { path: this.scope.path },
         );
@@ -118,14 +130,7 @@ export class ConsumerRunner implements Connection {
   async shutdown(code: number = CloseCode.goingAway, reason = "server shutting down", timeoutMs = 5000) {
     if (this.#state === "connecting") this.#reject(503);
     else this.#requestClose(code, reason);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.#queueDisconnect(code);
-        resolve();
-      }, timeoutMs);
-    });
-    await Promise.race([this.finished, timeout]);
+    const timer = setTimeout(() => this.#queueDisconnect(code), timeoutMs);
     await this.finished;
     clearTimeout(timer);
   }
@@ -135,7 +140,18 @@ export class ConsumerRunner implements Connection {
     return this.#state === "accepted";
   }
 
+  /** The groups this connection is in. */
+  get groups(): ReadonlySet<string> {
+    return this.#groups;
+  }
+
   // --- Connection: what the consumer calls -------------------------------------------------------
+
+  get channelName(): string {
+    if (this.#channelName === null)
+      throw new ConsumerStateError(`${this.#name} has no channel before connect()`);
+    return this.#channelName;
+  }
 
   accept(options: AcceptOptions): void {
     if (this.#state !== "connecting") {
@@ -157,9 +173,7 @@ export class ConsumerRunner implements Connection {
       throw new ConsumerStateError(`${this.#name}.send() called before accept()`);
     }
     if (this.#state !== "accepted") {
-      this.#options.logger.debug(`${this.#name}.send() after close; frame dropped`, {
-        path: this.scope.path,
-      });
+      this.#logger.debug(`${this.#name}.send() after close; frame dropped`, { path: this.scope.path });
       return;
     }
     const data = frame.text ?? frame.bytes;
@@ -173,6 +187,52 @@ export class ConsumerRunner implements Connection {
       return;
     }
     this.#requestClose(options.code ?? CloseCode.normal, options.reason ?? "");
+  }
+
+  async groupAdd(group: string): Promise<void> {
+    await this.channelLayer.groupAdd(group, this.channelName);
+    this.#groups.add(group);
+  }
+
+  async groupDiscard(group: string): Promise<void> {
+    this.#groups.delete(group);
+    await this.channelLayer.groupDiscard(group, this.channelName);
+  }
+
+  // --- ChannelSink: where the layer pushes this connection's messages, straight into its queue ---
+
+  /** Messages pushed but not yet handled: the channel's fill level for capacity checks. */
+  get backlog(): number {
+    return this.#backlog;
+  }
+
+  push(message: Message): void {
+    this.#backlog++;
+    this.#queue.push(async () => {
+      this.#backlog--;
+      if (this.#state === "closed" || this.#discardFrames) return;
+      let handler: (message: unknown) => unknown;
+      try {
+        handler = resolveHandler(this.consumer, message.type);
+      } catch (error) {
+        // A message nobody may handle is the sender's mistake: log it, keep the connection.
+        this.#logger.error(
+          `${this.#name} refused a message at ${this.scope.path}: ${(error as Error).message}`,
+          {
+            consumer: this.#name,
+            path: this.scope.path,
+            type: message.type,
+            error,
+          },
+        );
+        return;
+      }
+      try {
+        await handler(message);
+      } catch (error) {
+        this.#fail(handlerName(message.type), error, message.type);
+      }
+    });
   }
 
   // --- internals ---------------------------------------------------------------------------------
@@ -204,27 +264,41 @@ export class ConsumerRunner implements Connection {
     this.#state = "closed";
     this.#pending = [];
     this.#queue.push(async () => {
+      await this.#leaveGroups();
       try {
         await this.consumer.disconnect(code);
       } catch (error) {
         this.#logError("disconnect", error);
       }
+      this.#stopListening?.();
       this.#markFinished();
-      this.#options.onFinished?.(this);
     });
   }
 
+  /** Leaves every group this connection joined, declared or not: memberships must not outlive it. */
+  async #leaveGroups(): Promise<void> {
+    if (this.#channelName === null) return;
+    for (const group of [...this.#groups]) {
+      try {
+        await this.groupDiscard(group);
+      } catch (error) {
+        this.#logError(`groupDiscard(${group})`, error);
+      }
+    }
+  }
+
   /** A handler threw: log it, then end only this connection (1011, or HTTP 500 before accept). */
-  #fail(handler: string, error: unknown): void {
-    this.#logError(handler, error);
+  #fail(handler: string, error: unknown, type?: string): void {
+    this.#logError(handler, error, type);
     if (this.#state === "connecting") this.#reject(500);
     else this.#requestClose(CloseCode.internalError, "internal error");
   }
 
-  #logError(handler: string, error: unknown): void {
-    this.#options.logger.error(`${this.#name}.${handler}() failed at ${this.scope.path}`, {
+  #logError(handler: string, error: unknown, type?: string): void {
+    this.#logger.error(`${this.#name}.${handler}() failed at ${this.scope.path}`, {
       consumer: this.#name,
       path: this.scope.path,
+      ...(type === undefined ? {} : { type }),
       error,
     });
   }

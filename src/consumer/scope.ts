@@ -51,7 +51,8 @@ export function parseSubprotocols(header: string | null | undefined): string[] {
 /** Copies what a consumer needs out of a Hono context, before the request is upgraded. */
 export function scopeFromContext(c: Context, client: Client | null): Scope {
   const url = new URL(c.req.url);
-  const { user = null, ...state } = c.var as Record<string, unknown>;
+  // The layer is the framework's, not request state; everything else middleware set is.
+  const { user = null, layer: _layer, ...state } = c.var as Record<string, unknown>;
   return {
     type: "websocket",
     path: url.pathname,

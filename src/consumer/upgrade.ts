@@ -1,6 +1,7 @@
 /** The Hono handler that turns an upgrade request into a running consumer. */
 import type { Context, Handler } from "hono";
 import type { Runtime } from "../adapters/runtime.ts";
+import type { ChannelLayer } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
 import type { ConnectionSet } from "./connections.ts";
 import type { ConsumerClass } from "./consumer.ts";
@@ -13,6 +14,7 @@ export interface UpgradeContext {
   runtime: Pick<Runtime, "upgrade" | "client"> | null;
   logger: Logger;
   connections: ConnectionSet;
+  layer: ChannelLayer;
 }
 
 /** Whether a request asks to become a WebSocket. */
@@ -31,6 +33,7 @@ export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeCo
     if (!context.connections.accepting) return c.text("Server is shutting down", 503);
     const runner = new ConsumerRunner(consumer, scopeFromContext(c, runtime.client(c)), {
       logger: context.logger,
+      layer: context.layer,
     });
     context.connections.add(runner);
     const decision = await runner.start();

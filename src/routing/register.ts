@@ -9,7 +9,13 @@ import type { HttpRoute, MiddlewareRoute, RouteTable } from "./manifest.ts";
 
 /** Mounts both trees on `app`: its HTTP routes directly, upgrades through a router of their own. */
 export function registerRoutes(app: Hono, table: RouteTable, context: UpgradeContext): void {
+  // Views and consumers' middleware reach the layer as c.var.layer.
+  const provideLayer: MiddlewareHandler = async (c, next) => {
+    c.set("layer", context.layer);
+    await next();
+  };
   const sockets = new Hono({ strict: false });
+  sockets.use(provideLayer);
   useRootMiddleware(sockets, table.socketMiddleware);
   for (const route of table.sockets) {
     sockets.on(
@@ -19,6 +25,7 @@ export function registerRoutes(app: Hono, table: RouteTable, context: UpgradeCon
     );
   }
 
+  app.use(provideLayer);
   // Upgrades leave the HTTP tree before any of its middleware runs.
   app.use(async (c, next) => {
     if (isWebSocketUpgrade(c)) return sockets.fetch(c.req.raw, c.env, executionContextOf(c));

@@ -5,6 +5,7 @@ import type { Frame, Peer } from "../../src/consumer/peer.ts";
 import { ConsumerRunner } from "../../src/consumer/runner.ts";
 import { createScope } from "../../src/consumer/scope.ts";
 import { ConsumerStateError } from "../../src/errors.ts";
+import { InMemoryChannelLayer } from "../../src/layers/memory.ts";
 import type { Logger } from "../../src/log.ts";
 
 /** A socket that records what the runner did to it. */
@@ -31,7 +32,10 @@ function recordingLogger() {
 
 function run(consumer: new (scope: ReturnType<typeof createScope>) => Consumer, subprotocols: string[] = []) {
   const { logger, lines } = recordingLogger();
-  const runner = new ConsumerRunner(consumer, createScope("/test", { subprotocols }), { logger });
+  const runner = new ConsumerRunner(consumer, createScope("/test", { subprotocols }), {
+    logger,
+    layer: new InMemoryChannelLayer(),
+  });
   return { runner, lines };
 }
 

@@ -1,0 +1,22 @@
+/** GET /live: a dashboard page. Its socket is consumers/live.ts; POST /api/updates feeds it. */
+import type { Context } from "hono";
+import { html } from "hono/html";
+import { layout } from "./_layout.ts";
+
+export function GET(c: Context) {
+  return c.html(
+    layout(
+      "Live dashboard",
+      html`<h1>Live dashboard</h1>
+        <p>Push an update to every open dashboard:
+          <code>curl -X POST localhost:8000/api/updates -H 'content-type: application/json' -d '{"topic":"orders","data":42}'</code></p>
+        <button id="time">Ask the server for the time</button>
+        <div id="log" aria-live="polite"></div>`,
+      `const socket = new WebSocket(socketUrl);
+       socket.onopen = () => log("connected");
+       socket.onmessage = (event) => log(event.data);
+       socket.onclose = (event) => log("closed (" + event.code + ")");
+       document.getElementById("time").onclick = () => socket.send(JSON.stringify({ type: "time" }));`,
+    ),
+  );
+}

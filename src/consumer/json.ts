@@ -1,0 +1,69 @@
+/**
+ * `JsonConsumer`: a consumer that speaks JSON text frames. Frames are decoded before
+ * `receiveJson(data)`; `sendJson(data)` encodes. Override `decodeJson` / `encodeJson` to change
+ * the format (a schema check, a reviver, MessagePack over text...).
+ */
+import type { MessageMap } from "../layers/layer.ts";
+import { Consumer } from "./consumer.ts";
+import { registerFrameworkClass } from "./dispatch.ts";
+import { CloseCode, type CloseOptions, type Frame } from "./peer.ts";
+
+/** The error frame a JSON client gets before the socket closes over bad input. */
+export interface JsonErrorFrame {
+  type: "error";
+  code: "INVALID_JSON" | "BINARY_NOT_SUPPORTED";
+  message: string;
+}
+
+/** A consumer whose client sends and receives JSON. */
+export class JsonConsumer<Events extends MessageMap = MessageMap> extends Consumer<Events> {
+  /** Decodes a text frame; a binary frame or invalid JSON gets an error frame and a close (1003 / 1007). */
+  override async receive(frame: Frame): Promise<void> {
+    if (frame.text === undefined) {
+      await this.#refuse(
+        CloseCode.unsupportedData,
+        "BINARY_NOT_SUPPORTED",
+        "This endpoint accepts JSON text frames only.",
+      );
+      return;
+    }
+    let data: unknown;
+    try {
+      data = await this.decodeJson(frame.text);
+    } catch (error) {
+      await this.#refuse(
+        CloseCode.invalidPayload,
+        "INVALID_JSON",
+        `Frame is not valid JSON: ${(error as Error).message}`,
+      );
+      return;
+    }
+    await this.receiveJson(data);
+  }
+
+  /** Called with each decoded frame, one at a time, in order. */
+  receiveJson(_data: unknown): void | Promise<void> {}
+
+  /** Encodes `data` and sends it as a text frame; `close` closes the connection afterwards. */
+  async sendJson(data: unknown, options: { close?: boolean | CloseOptions } = {}): Promise<void> {
+    await this.send({ text: await this.encodeJson(data) });
+    if (options.close) await this.close(options.close === true ? {} : options.close);
+  }
+
+  /** Text frame -> value. JSON.parse unless overridden. */
+  decodeJson(text: string): unknown | Promise<unknown> {
+    return JSON.parse(text);
+  }
+
+  /** Value -> text frame. JSON.stringify unless overridden. */
+  encodeJson(data: unknown): string | Promise<string> {
+    return JSON.stringify(data);
+  }
+
+  async #refuse(code: number, errorCode: JsonErrorFrame["code"], message: string): Promise<void> {
+    const frame: JsonErrorFrame = { type: "error", code: errorCode, message };
+    await this.send({ text: JSON.stringify(frame) });
+    await this.close({ code, reason: errorCode });
+  }
+}
+registerFrameworkClass(JsonConsumer);

@@ -1,0 +1,275 @@
+/**
+ * `InMemoryChannelLayer`: the default layer, for one process. Delivery to a consumer of this
+ * process is a direct push into its queue; `receive()` is for workers and tests. Expiry is checked
+ * lazily against an injectable clock: no timers.
+ */
+import { ChannelFull, ChannelsError, LayerClosedError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import {
+  assertChannelName,
+  assertGroupName,
+  assertMessage,
+  type ChannelLayer,
+  type ChannelSink,
+  capacityLookup,
+  LAYER_DEFAULTS,
+  type LayerOptions,
+  type Message,
+  type MessageMap,
+  type MessageOf,
+} from "./layer.ts";
+
+/** Options of the in-memory layer. */
+export interface MemoryLayerOptions extends LayerOptions {
+  /** Milliseconds since some epoch; tests pass a fake clock to check expiry without sleeping. */
+  now?: () => number;
+  /** Receives a debug line for each group member skipped because it was full. */
+  logger?: Logger;
+}
+
+interface Waiter {
+  resolve(message: Message): void;
+  reject(error: unknown): void;
+}
+
+/** One channel's undelivered messages, or the receivers waiting for one, or its local consumer. */
+interface ChannelState {
+  buffer: Array<{ expiresAt: number; message: Message }>;
+  waiters: Waiter[];
+  sink: ChannelSink | null;
+}
+
+/** How often (ms, on the layer's clock) a send also sweeps every channel and group for expired entries. */
+const SWEEP_INTERVAL_MS = 1000;
+
+/** A channel layer held in this process's memory. */
+export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements ChannelLayer<M> {
+  #channels = new Map<string, ChannelState>();
+  /** group -> channel -> when the membership expires (ms on the layer's clock). */
+  #groups = new Map<string, Map<string, number>>();
+  #capacityOf: (channel: string) => number;
+  #expiryMs: number;
+  #groupExpiryMs: number;
+  #now: () => number;
+  #logger: Logger | undefined;
+  #lastSweep = 0;
+  #closed = false;
+  /** Group messages not delivered because the member channel was full. */
+  skippedFull = 0;
+
+  constructor(options: MemoryLayerOptions = {}) {
+    this.#capacityOf = capacityLookup(options);
+    this.#expiryMs = (options.expiry ?? LAYER_DEFAULTS.expiry) * 1000;
+    this.#groupExpiryMs = (options.groupExpiry ?? LAYER_DEFAULTS.groupExpiry) * 1000;
+    this.#now = options.now ?? Date.now;
+    this.#logger = options.logger;
+  }
+
+  async send(channel: string, message: MessageOf<M>): Promise<void> {
+    this.#assertOpen();
+    assertChannelName(channel);
+    assertMessage(message);
+    const now = this.#now();
+    this.#maybeSweep(now);
+    if (!this.#deliver(channel, message, now)) throw new ChannelFull(channel, this.#capacityOf(channel));
+  }
+
+  async receive(channel: string, options: { signal?: AbortSignal } = {}): Promise<Message> {
+    this.#assertOpen();
+    assertChannelName(channel);
+    const state = this.#state(channel);
+    if (state.sink) {
+      throw new ChannelsError(
+        "CHANNEL_LISTENED",
+        `Channel ${channel} belongs to a connected consumer; receive() would never see its messages.`,
+      );
+    }
+    this.#dropExpired(channel, state, this.#now());
+    const next = state.buffer.shift();
+    if (next) {
+      this.#forgetIfIdle(channel, state);
+      return next.message;
+    }
+    options.signal?.throwIfAborted();
+    return new Promise<Message>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      state.waiters.push(waiter);
+      options.signal?.addEventListener(
+        "abort",
+        () => {
+          state.waiters = state.waiters.filter((other) => other !== waiter);
+          this.#forgetIfIdle(channel, state);
+          reject(options.signal?.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  async newChannel(prefix = "specific"): Promise<string> {
+    this.#assertOpen();
+    const name = `${prefix}.inmemory!${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    assertChannelName(name);
+    return name;
+  }
+
+  listen(channel: string, sink: ChannelSink): () => void {
+    this.#assertOpen();
+    assertChannelName(channel);
+    const state = this.#state(channel);
+    if (state.sink) throw new ChannelsError("CHANNEL_LISTENED", `Channel ${channel} already has a listener.`);
+    state.sink = sink;
+    this.#dropExpired(channel, state, this.#now());
+    for (const { message } of state.buffer.splice(0)) sink.push(message);
+    return () => {
+      // The consumer is gone: its channel dies with whatever was still addressed to it.
+      if (this.#channels.get(channel)?.sink === sink) this.#channels.delete(channel);
+    };
+  }
+
+  async groupAdd(group: string, channel: string): Promise<void> {
+    this.#assertOpen();
+    assertGroupName(group);
+    assertChannelName(channel);
+    const now = this.#now();
+    this.#maybeSweep(now);
+    let members = this.#groups.get(group);
+    if (!members) {
+      members = new Map();
+      this.#groups.set(group, members);
+    }
+    members.set(channel, now + this.#groupExpiryMs);
+  }
+
+  async groupDiscard(group: string, channel: string): Promise<void> {
+    this.#assertOpen();
+    assertGroupName(group);
+    assertChannelName(channel);
+    const members = this.#groups.get(group);
+    if (!members) return;
+    members.delete(channel);
+    if (members.size === 0) this.#groups.delete(group);
+  }
+
+  async groupSend(group: string, message: MessageOf<M>): Promise<void> {
+    this.#assertOpen();
+    assertGroupName(group);
+    assertMessage(message);
+    const now = this.#now();
+    this.#maybeSweep(now);
+    const members = this.#groups.get(group);
+    if (!members) return;
+    for (const [channel, expiresAt] of members) {
+      if (expiresAt <= now) {
+        members.delete(channel);
+      } else if (!this.#deliver(channel, message, now)) {
+        // Channels' semantics: a full member misses this message; the others still get it.
+        this.skippedFull++;
+        this.#logger?.debug(`groupSend(${group}): skipped full channel ${channel}`, { group, channel });
+      }
+    }
+    if (members.size === 0) this.#groups.delete(group);
+  }
+
+  async flush(): Promise<void> {
+    this.#assertOpen();
+    for (const [channel, state] of this.#channels) {
+      state.buffer = [];
+      this.#forgetIfIdle(channel, state);
+    }
+    this.#groups.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const state of this.#channels.values()) {
+      for (const waiter of state.waiters) waiter.reject(new LayerClosedError());
+    }
+    this.#channels.clear();
+    this.#groups.clear();
+  }
+
+  /** The channels currently in `group` (for tests and the communicator). */
+  groupChannels(group: string): string[] {
+    const now = this.#now();
+    return [...(this.#groups.get(group) ?? [])]
+      .filter(([, expiresAt]) => expiresAt > now)
+      .map(([channel]) => channel);
+  }
+
+  /** How much the layer holds: for leak checks. */
+  get size(): { channels: number; groups: number; memberships: number } {
+    let memberships = 0;
+    for (const members of this.#groups.values()) memberships += members.size;
+    return { channels: this.#channels.size, groups: this.#groups.size, memberships };
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  /** Hands a copy of `message` to the channel's consumer, a waiting receiver or its buffer; false if full. */
+  #deliver(channel: string, message: Message, now: number): boolean {
+    const capacity = this.#capacityOf(channel);
+    const existing = this.#channels.get(channel);
+    if (existing?.sink) {
+      if (existing.sink.backlog >= capacity) return false;
+      existing.sink.push(structuredClone(message));
+      return true;
+    }
+    const waiter = existing?.waiters.shift();
+    if (waiter) {
+      waiter.resolve(structuredClone(message));
+      return true;
+    }
+    const state = existing ?? this.#state(channel);
+    this.#dropExpired(channel, state, now);
+    if (state.buffer.length >= capacity) return false;
+    // Copied now, so a sender that mutates its object afterwards changes nothing delivered.
+    state.buffer.push({ expiresAt: now + this.#expiryMs, message: structuredClone(message) });
+    return true;
+  }
+
+  #state(channel: string): ChannelState {
+    let state = this.#channels.get(channel);
+    if (!state) {
+      state = { buffer: [], waiters: [], sink: null };
+      this.#channels.set(channel, state);
+    }
+    return state;
+  }
+
+  /** Drops a channel's expired messages. Like Channels, a channel that let a message expire is presumed
+   * dead and leaves every group, so group sends stop filling a buffer nobody reads. */
+  #dropExpired(channel: string, state: ChannelState, now: number): void {
+    let expired = 0;
+    while (expired < state.buffer.length && state.buffer[expired]!.expiresAt <= now) expired++;
+    if (expired === 0) return;
+    state.buffer.splice(0, expired);
+    for (const [group, members] of this.#groups) {
+      if (members.delete(channel) && members.size === 0) this.#groups.delete(group);
+    }
+  }
+
+  #forgetIfIdle(channel: string, state: ChannelState): void {
+    if (state.buffer.length === 0 && state.waiters.length === 0 && !state.sink)
+      this.#channels.delete(channel);
+  }
+
+  /** Drops expired messages and memberships everywhere, at most once per interval: no timers, no leaks. */
+  #maybeSweep(now: number): void {
+    if (now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
+    this.#lastSweep = now;
+    for (const [channel, state] of this.#channels) {
+      this.#dropExpired(channel, state, now);
+      this.#forgetIfIdle(channel, state);
+    }
+    for (const [group, members] of this.#groups) {
+      for (const [channel, expiresAt] of members) if (expiresAt <= now) members.delete(channel);
+      if (members.size === 0) this.#groups.delete(group);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new LayerClosedError();
+  }
+}
