@@ -13,9 +13,13 @@ export interface Message {
 /** A map from message type to the fields of that message: `{ "chat.message": { text: string } }`. */
 export type MessageMap = Record<string, object>;
 
-/** The messages a map allows: `{ type: "chat.message", text: string } | ...`. */
-export type MessageOf<M extends MessageMap> = { [K in keyof M & string]: { type: K } & M[K] }[keyof M &
-  string];
+/**
+ * The messages a map allows: `{ type: "chat.message", text: string } | ...`. The default, untyped
+ * map allows any `Message`.
+ */
+export type MessageOf<M extends MessageMap> = string extends keyof M
+  ? Message
+  : { [K in keyof M & string]: { type: K } & M[K] }[keyof M & string];
 
 /**
  * Where a layer pushes messages for a channel whose consumer lives in this process: the direct
