@@ -10,9 +10,9 @@ type SocketData = { events: SocketEvents };
 const upgrade: Upgrader = (c, options, events) => {
   const server = c.env as BunServer<SocketData>;
   const headers = new Headers(options.headers);
-  // Bun sends no Sec-WebSocket-Protocol unless told; browsers drop a connection that offered
-  // subprotocols and got none back, so the accepted one is echoed here.
-  if (options.subprotocol) headers.set("Sec-WebSocket-Protocol", options.subprotocol);
+  // Left alone, Bun echoes the client's first subprotocol; the consumer's choice must win, and an
+  // empty value makes Bun echo none when the consumer accepted none.
+  headers.set("Sec-WebSocket-Protocol", options.subprotocol ?? "");
   if (!server.upgrade(c.req.raw, { data: { events }, headers })) {
     return new Response("WebSocket upgrade failed", { status: 400 });
   }
