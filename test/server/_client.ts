@@ -8,6 +8,13 @@ export interface TestSocket {
   socket: WebSocket;
   /** The next message not yet taken. */
   next(timeoutMs?: number): Promise<Received>;
+  /** The next message, parsed as JSON; fails if it is binary. */
+  nextJson(timeoutMs?: number): Promise<unknown>;
+  /**
+   * Waits `ms` and resolves true if no message arrived meanwhile (nor was already waiting), like
+   * Channels' `receive_nothing`. Takes nothing from the inbox.
+   */
+  receiveNothing(ms?: number): Promise<boolean>;
   send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
   /** Resolves with the close event's code and reason. */
@@ -29,6 +36,20 @@ export function connect(url: string, protocols: string[] = []): Promise<TestSock
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     socket.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason }));
   });
+  const next = (timeoutMs = 5000): Promise<Received> => {
+    const queued = inbox.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolveMessage, rejectMessage) => {
+      const timer = setTimeout(
+        () => rejectMessage(new Error(`no message within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      waiting.push((message) => {
+        clearTimeout(timer);
+        resolveMessage(message);
+      });
+    });
+  };
   return new Promise((resolve, reject) => {
     socket.onopen = () =>
       resolve({
@@ -36,19 +57,16 @@ export function connect(url: string, protocols: string[] = []): Promise<TestSock
         closed,
         send: (data) => socket.send(data),
         close: (code, reason) => socket.close(code, reason),
-        next: (timeoutMs = 5000) => {
-          const queued = inbox.shift();
-          if (queued !== undefined) return Promise.resolve(queued);
-          return new Promise((resolveMessage, rejectMessage) => {
-            const timer = setTimeout(
-              () => rejectMessage(new Error(`no message within ${timeoutMs} ms`)),
-              timeoutMs,
-            );
-            waiting.push((message) => {
-              clearTimeout(timer);
-              resolveMessage(message);
-            });
-          });
+        next,
+        nextJson: async (timeoutMs) => {
+          const message = await next(timeoutMs);
+          if (typeof message !== "string")
+            throw new Error(`expected a JSON text frame, got ${message.length} bytes`);
+          return JSON.parse(message);
+        },
+        receiveNothing: async (ms = 200) => {
+          await new Promise((resolveWait) => setTimeout(resolveWait, ms));
+          return inbox.length === 0;
         },
       });
     socket.onerror = () => reject(new Error(`WebSocket to ${url} failed to open`));

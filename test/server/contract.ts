@@ -3,7 +3,7 @@
  * bun.test.ts, deno.test.ts and node.test.ts each run it on their runtime.
  */
 import { afterAll, beforeAll, expect, it } from "bun:test";
-import { connect } from "./_client.ts";
+import { connect, type TestSocket } from "./_client.ts";
 import { type ServerProcess, startServer } from "./_fixture.ts";
 import { describeOnRuntime, type RuntimeName } from "./_runtimes.ts";
 
@@ -108,6 +108,144 @@ export function serverContract(runtime: RuntimeName): void {
           client.close();
         }),
       );
+    });
+
+    /** Closes every client and waits until each is closed, so the server has run its disconnect. */
+    const closeAll = async (clients: TestSocket[]) => {
+      for (const client of clients) client.close();
+      await Promise.all(clients.map((client) => client.closed));
+    };
+
+    const upgradeHeaders = {
+      Connection: "Upgrade",
+      Upgrade: "websocket",
+      "Sec-WebSocket-Version": "13",
+      "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    };
+
+    it("chat: a room's members get its messages in order, other rooms get none", async () => {
+      const clients: TestSocket[] = [];
+      try {
+        const ada = await connect(server.wsUrl("/chat/lobby?name=ada"));
+        clients.push(ada);
+        const bob = await connect(server.wsUrl("/chat/lobby?name=bob"));
+        clients.push(bob);
+        const anon = await connect(server.wsUrl("/chat/lobby"));
+        clients.push(anon);
+        const elsewhere = await connect(server.wsUrl("/chat/other"));
+        clients.push(elsewhere);
+        const lobby = [ada, bob, anon];
+
+        const texts = Array.from({ length: 20 }, (_, m) => `m${m}`);
+        for (const text of texts) ada.send(JSON.stringify({ text }));
+        for (const member of lobby) {
+          const received = [];
+          for (let m = 0; m < texts.length; m++) received.push(await member.nextJson());
+          expect(received).toEqual(texts.map((text) => ({ type: "chat.message", user: "ada", text })));
+        }
+        // Exactly those 20 in the lobby, and nothing at all in the other room.
+        expect(await Promise.all([...lobby, elsewhere].map((client) => client.receiveNothing(200)))).toEqual([
+          true,
+          true,
+          true,
+          true,
+        ]);
+      } finally {
+        await closeAll(clients);
+      }
+    });
+
+    it("chat: invalid JSON closes only that member with 1007; the room keeps working", async () => {
+      const clients: TestSocket[] = [];
+      try {
+        const ada = await connect(server.wsUrl("/chat/lobby?name=ada"));
+        clients.push(ada);
+        const bob = await connect(server.wsUrl("/chat/lobby?name=bob"));
+        clients.push(bob);
+        const anon = await connect(server.wsUrl("/chat/lobby"));
+        clients.push(anon);
+
+        anon.send("{not json");
+        expect(await anon.nextJson()).toMatchObject({ type: "error", code: "INVALID_JSON" });
+        expect((await anon.closed).code).toBe(1007);
+
+        bob.send(JSON.stringify({ text: "still here?" }));
+        for (const member of [ada, bob]) {
+          expect(await member.nextJson()).toEqual({ type: "chat.message", user: "bob", text: "still here?" });
+        }
+      } finally {
+        await closeAll(clients);
+      }
+    });
+
+    it("chat: the page and the socket share /chat/:room; a bad room name is refused", async () => {
+      const page = await fetch(new URL("/chat/lobby", server.url));
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(await page.text()).toContain("lobby");
+
+      const client = await connect(server.wsUrl("/chat/lobby?name=ada"));
+      try {
+        client.send(JSON.stringify({ text: "hi" }));
+        expect(await client.nextJson()).toEqual({ type: "chat.message", user: "ada", text: "hi" });
+      } finally {
+        await closeAll([client]);
+      }
+
+      await expect(connect(server.wsUrl("/chat/bad%20room"))).rejects.toThrow();
+      const refused = await fetch(new URL("/chat/bad%20room", server.url), { headers: upgradeHeaders });
+      expect(refused.status).toBe(403);
+    });
+
+    it("live: a request is answered to its dashboard alone; POST /api/updates reaches all", async () => {
+      const clients: TestSocket[] = [];
+      try {
+        const asking = await connect(server.wsUrl("/live"));
+        clients.push(asking);
+        const watching = await connect(server.wsUrl("/live"));
+        clients.push(watching);
+
+        asking.send(JSON.stringify({ type: "time" }));
+        const time = (await asking.nextJson()) as { type: string; now: string };
+        expect(time).toEqual({ type: "time", now: expect.any(String) });
+        expect(Number.isNaN(Date.parse(time.now))).toBe(false);
+        expect(await watching.receiveNothing(200)).toBe(true);
+
+        // Bad bodies are refused and push nothing: the next frame each dashboard gets is the good update.
+        const post = (body: string) =>
+          fetch(new URL("/api/updates", server.url), {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body,
+          });
+        for (const bad of ["not json", JSON.stringify({ data: { n: 1 } }), JSON.stringify({ topic: "" })]) {
+          const response = await post(bad);
+          expect(response.status).toBe(400);
+          await response.body?.cancel();
+        }
+        const accepted = await post(JSON.stringify({ topic: "orders", data: { n: 1 } }));
+        expect(accepted.status).toBe(202);
+        await accepted.body?.cancel();
+        for (const dashboard of [asking, watching]) {
+          const update = (await dashboard.nextJson()) as Record<string, unknown> & { at: string };
+          expect(update).toEqual({
+            type: "live.update",
+            topic: "orders",
+            data: { n: 1 },
+            at: expect.any(String),
+          });
+          expect(Number.isNaN(Date.parse(update.at))).toBe(false);
+        }
+      } finally {
+        await closeAll(clients);
+      }
+    });
+
+    it("live: GET /live answers with the dashboard page", async () => {
+      const page = await fetch(new URL("/live", server.url));
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(await page.text()).toContain("<html");
     });
 
     it("on SIGTERM closes sockets with 1001, runs every disconnect, and exits 0", async () => {
