@@ -112,8 +112,15 @@ export class Consumer<Events extends MessageMap = MessageMap> {
 }
 registerFrameworkClass(Consumer);
 
+/**
+ * Any consumer, whatever its message map. (`Consumer<M>` is invariant in `M`, so the default
+ * `Consumer` would refuse `Consumer<ChatEvents>`.)
+ */
+// biome-ignore lint/suspicious/noExplicitAny: stands for every message map at once
+export type AnyConsumer = Consumer<any>;
+
 /** A class whose instances are consumers: what a file in `consumers/` default-exports. */
-export type ConsumerClass<C extends Consumer = Consumer> = new (scope: Scope) => C;
+export type ConsumerClass<C extends AnyConsumer = AnyConsumer> = new (scope: Scope) => C;
 
 /** Whether a value is a class extending `Consumer`. */
 export function isConsumerClass(value: unknown): value is ConsumerClass {

@@ -8,7 +8,7 @@
  * expect(await chat.receiveJsonFrom()).toEqual({ type: "chat.message", user: "anon", text: "hi" });
  * await chat.disconnect();
  */
-import type { Consumer, ConsumerClass } from "../consumer/consumer.ts";
+import type { AnyConsumer, ConsumerClass } from "../consumer/consumer.ts";
 import type { Frame, Peer } from "../consumer/peer.ts";
 import { ConsumerRunner } from "../consumer/runner.ts";
 import { createScope, type Scope } from "../consumer/scope.ts";
@@ -66,7 +66,7 @@ export class ConnectionClosed extends ChannelsError {
 type Output = { frame: Frame } | { close: { code: number; reason: string } };
 
 /** Connects one consumer instance to a test, as a client would. */
-export class WebsocketCommunicator<C extends Consumer = Consumer> {
+export class WebsocketCommunicator<C extends AnyConsumer = AnyConsumer> {
   /** Errors the consumer logged (handler failures, refused messages), oldest first. */
   readonly errors: unknown[] = [];
   readonly #runner: ConsumerRunner;
