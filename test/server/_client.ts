@@ -21,9 +21,18 @@ export interface TestSocket {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-/** Opens a socket and resolves once it is open; rejects if the handshake fails. */
-export function connect(url: string, protocols: string[] = []): Promise<TestSocket> {
-  const socket = new WebSocket(url, protocols);
+/**
+ * Opens a socket and resolves once it is open; rejects if the handshake fails. `headers` uses Bun's
+ * client extension (browsers cannot set handshake headers).
+ */
+export function connect(
+  url: string,
+  protocols: string[] = [],
+  headers?: Record<string, string>,
+): Promise<TestSocket> {
+  // Bun's WebSocket takes { protocols, headers } where the standard takes protocols only.
+  const options = headers ? ({ protocols, headers } as unknown as string[]) : protocols;
+  const socket = new WebSocket(url, options);
   socket.binaryType = "arraybuffer";
   const inbox: Received[] = [];
   const waiting: Array<(message: Received) => void> = [];
@@ -70,5 +79,43 @@ export function connect(url: string, protocols: string[] = []): Promise<TestSock
         },
       });
     socket.onerror = () => reject(new Error(`WebSocket to ${url} failed to open`));
+  });
+}
+
+/** The status and headers of a raw WebSocket handshake: what the client sees before any frame. */
+export async function handshake(
+  url: URL,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string> }> {
+  const { connect: tcpConnect } = await import("node:net");
+  const lines = [
+    `GET ${path} HTTP/1.1`,
+    `Host: ${url.host}`,
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version: 13",
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  return new Promise((resolve, reject) => {
+    let received = "";
+    const socket = tcpConnect(Number(url.port), url.hostname, () =>
+      socket.write(`${lines.join("\r\n")}\r\n\r\n`),
+    );
+    socket.on("data", (chunk) => {
+      received += chunk.toString("latin1");
+      const end = received.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      socket.destroy();
+      const [statusLine = "", ...headerLines] = received.slice(0, end).split("\r\n");
+      const parsed: Record<string, string> = {};
+      for (const line of headerLines) {
+        const colon = line.indexOf(":");
+        parsed[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(" ")[1]), headers: parsed });
+    });
+    socket.on("error", reject);
   });
 }

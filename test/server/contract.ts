@@ -3,7 +3,7 @@
  * bun.test.ts, deno.test.ts and node.test.ts each run it on their runtime.
  */
 import { afterAll, beforeAll, expect, it } from "bun:test";
-import { connect, type TestSocket } from "./_client.ts";
+import { connect, handshake, type TestSocket } from "./_client.ts";
 import { type ServerProcess, startServer } from "./_fixture.ts";
 import { describeOnRuntime, type RuntimeName } from "./_runtimes.ts";
 
@@ -97,6 +97,51 @@ export function serverContract(runtime: RuntimeName): void {
       expect(await bystander.next()).toBe("still here");
       bystander.close();
       await server.waitForOutput("Crash.receive() failed at /crash");
+    });
+
+    it("gives the consumer its scope: query, headers, cookies, client, user and state from middleware", async () => {
+      const client = await connect(server.wsUrl("/scope?tag=a&tag=b&as=ada"), [], {
+        "x-test-header": "present",
+        cookie: "session=abc; theme=dark",
+      });
+      const scope = JSON.parse((await client.next()) as string);
+      client.close();
+      expect(scope).toMatchObject({
+        path: "/scope",
+        params: {},
+        query: [
+          ["tag", "a"],
+          ["tag", "b"],
+          ["as", "ada"],
+        ],
+        header: "present",
+        cookies: { session: "abc", theme: "dark" },
+        subprotocols: [],
+        user: { id: "id-ada", name: "ada" },
+        state: { requestId: "req-42" },
+      });
+      expect(scope.client.address).toMatch(/127\.0\.0\.1/);
+      expect(scope.client.port).toBeGreaterThan(0);
+    });
+
+    it("echoes the subprotocol the consumer accepted, and its extra handshake headers", async () => {
+      const client = await connect(server.wsUrl("/scope?pick=v2"), ["v1", "v2"]);
+      expect(client.socket.protocol).toBe("v2");
+      expect(JSON.parse((await client.next()) as string).subprotocols).toEqual(["v1", "v2"]);
+      client.close();
+      const response = await handshake(server.url, "/scope?pick=v1", { "Sec-WebSocket-Protocol": "v1, v2" });
+      expect(response.status).toBe(101);
+      expect(response.headers["sec-websocket-protocol"]).toBe("v1");
+      expect(response.headers["x-consumer"]).toBe("scope-report");
+    });
+
+    it("echoes no subprotocol when the consumer accepted none, even if the client offered some", async () => {
+      const offered = await handshake(server.url, "/scope", { "Sec-WebSocket-Protocol": "v1, v2" });
+      expect(offered.status).toBe(101);
+      expect(offered.headers["sec-websocket-protocol"] ?? "").toBe("");
+      const client = await connect(server.wsUrl("/scope"));
+      expect(client.socket.protocol).toBe("");
+      client.close();
     });
 
     it("keeps 50 concurrent clients' 100 messages each in order", async () => {
