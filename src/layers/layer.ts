@@ -31,6 +31,9 @@ export interface ChannelSink {
   readonly backlog: number;
 }
 
+/** Whether a layer can reach its backend: the memory layer is always `up`. */
+export type LayerStatus = "connecting" | "up" | "down";
+
 /**
  * A channel layer. `M` narrows what `send` and `groupSend` accept, so a misspelled `type` or a
  * missing field fails type checking.
@@ -50,6 +53,10 @@ export interface ChannelLayer<M extends MessageMap = MessageMap> {
   listen(channel: string, sink: ChannelSink): () => void;
   /** Drops every message and membership. */
   flush(): Promise<void>;
+  /** Whether the backend is reachable now. */
+  readonly status: LayerStatus;
+  /** Calls `listener` on every status change (Redis going down or coming back); returns the way to stop. */
+  onStatus(listener: (status: LayerStatus) => void): () => void;
   /** Releases connections and timers; the layer cannot be used afterwards. */
   close(): Promise<void>;
 }

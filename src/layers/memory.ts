@@ -56,6 +56,8 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
   #closed = false;
   /** Group messages not delivered because the member channel was full. */
   skippedFull = 0;
+  /** Memory is always reachable. */
+  readonly status = "up" as const;
 
   constructor(options: MemoryLayerOptions = {}) {
     this.#capacityOf = capacityLookup(options);
@@ -169,6 +171,11 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
       }
     }
     if (members.size === 0) this.#groups.delete(group);
+  }
+
+  /** Never changes: there is no backend to lose. */
+  onStatus(): () => void {
+    return () => {};
   }
 
   async flush(): Promise<void> {

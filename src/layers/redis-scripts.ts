@@ -1,0 +1,95 @@
+/**
+ * The Lua scripts of the Redis layer. Each runs atomically on the server, so a `send` or a
+ * `groupSend` is one round trip and one Redis operation whatever the group's size.
+ *
+ * Queued entries are JSON envelopes that start with `{"e":<expires-at-ms>`, so a script can read
+ * the expiry with a pattern match instead of decoding JSON.
+ */
+import { createHash } from "node:crypto";
+import type Redis from "ioredis";
+
+/** A script sent once and then called by its SHA1. */
+export class LuaScript {
+  readonly #source: string;
+  readonly #sha: string;
+
+  constructor(source: string) {
+    this.#source = source;
+    this.#sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  async run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      // First call on this server (or after SCRIPT FLUSH / a restart): send the source once.
+      if (!String(error).includes("NOSCRIPT")) throw error;
+      return redis.eval(this.#source, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+// Shared by both scripts: drop expired entries at the head of a list (they would otherwise count
+// against its capacity), then push if there is room. Returns 1 if pushed, 0 if full.
+const PUSH = `
+local function push(key, payload, capacity, now, ttl)
+  while true do
+    local head = redis.call('LINDEX', key, 0)
+    if not head then break end
+    local expires = tonumber(string.match(head, '^{"e":(%d+)'))
+    if expires and expires <= now then redis.call('LPOP', key) else break end
+  end
+  if redis.call('LLEN', key) >= capacity then return 0 end
+  redis.call('RPUSH', key, payload)
+  redis.call('PEXPIRE', key, ttl)
+  return 1
+end
+`;
+
+/** KEYS[1] list; ARGV envelope, capacity, now, ttl. Returns 1 if queued, 0 if the list is full. */
+export const sendScript = new LuaScript(`${PUSH}
+return push(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+`);
+
+/**
+ * KEYS[1] group set. ARGV: 1 pub/sub channel, 2 now, 3 group expiry ms, 4 message JSON,
+ * 5 expires-at, 6 default capacity, 7 list ttl, 8 key prefix, 9.. pairs of (Lua pattern, capacity).
+ *
+ * Drops expired memberships, queues the message on every member stored in Redis (plain channels
+ * on their own list, another process's `!` channels on that process's inbox), then publishes it
+ * once for the processes that hold local members. Returns how many members were full.
+ */
+export const groupSendScript = new LuaScript(`${PUSH}
+local now = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local rules = {}
+for i = 9, #ARGV, 2 do rules[#rules + 1] = { ARGV[i], tonumber(ARGV[i + 1]) } end
+local skipped = 0
+for _, channel in ipairs(members) do
+  local capacity = tonumber(ARGV[6])
+  for _, rule in ipairs(rules) do
+    if string.match(channel, rule[1]) then capacity = rule[2]; break end
+  end
+  local key, payload
+  local owner = string.match(channel, '([^.]+)!')
+  if owner then
+    key = ARGV[8] .. ':inbox:' .. owner
+    payload = '{"e":' .. ARGV[5] .. ',"c":"' .. channel .. '","m":' .. ARGV[4] .. '}'
+  else
+    key = ARGV[8] .. ':ch:' .. channel
+    payload = '{"e":' .. ARGV[5] .. ',"m":' .. ARGV[4] .. '}'
+  end
+  if push(key, payload, capacity, now, tonumber(ARGV[7])) == 0 then skipped = skipped + 1 end
+end
+redis.call('PUBLISH', ARGV[1], ARGV[4])
+return skipped
+`);
+
+/** A `channelCapacity` glob (`worker.*`) as an anchored Lua pattern. */
+export function globToLuaPattern(glob: string): string {
+  return `^${glob
+    .split("*")
+    .map((part) => part.replace(/[%^$().[\]+\-?]/g, "%$&"))
+    .join(".*")}$`;
+}
