@@ -11,7 +11,7 @@
 import { ConsumerStateError } from "../errors.ts";
 import type { ChannelLayer, ChannelSink, Message } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
-import { type AnyConsumer, bindConnection, type Connection, type ConsumerClass } from "./consumer.ts";
+import { bindConnection, type Connection, type Consumer, type ConsumerClass } from "./consumer.ts";
 import { handlerName, resolveHandler } from "./dispatch.ts";
 import { type AcceptOptions, CloseCode, type CloseOptions, type Frame, type Peer } from "./peer.ts";
 import { SerialQueue } from "./queue.ts";
@@ -32,7 +32,7 @@ export interface RunnerOptions {
 
 /** Drives one consumer instance through its connection's life. */
 export class ConsumerRunner implements Connection, ChannelSink {
-  readonly consumer: AnyConsumer;
+  readonly consumer: Consumer;
   readonly scope: Scope;
   readonly channelLayer: ChannelLayer;
   /** Resolves after `disconnect()` has run and the channel is gone. */

@@ -8,7 +8,7 @@
  * expect(await chat.receiveJsonFrom()).toEqual({ type: "chat.message", user: "anon", text: "hi" });
  * await chat.disconnect();
  */
-import type { AnyConsumer, ConsumerClass } from "../consumer/consumer.ts";
+import type { Consumer, ConsumerClass } from "../consumer/consumer.ts";
 import type { Frame, Peer } from "../consumer/peer.ts";
 import { ConsumerRunner } from "../consumer/runner.ts";
 import { createScope, type Scope } from "../consumer/scope.ts";
@@ -66,7 +66,7 @@ export class ConnectionClosed extends ChannelsError {
 type Output = { frame: Frame } | { close: { code: number; reason: string } };
 
 /** Connects one consumer instance to a test, as a client would. */
-export class WebsocketCommunicator<C extends AnyConsumer = AnyConsumer> {
+export class WebsocketCommunicator<C extends Consumer = Consumer> {
   /** Errors the consumer logged (handler failures, refused messages), oldest first. */
   readonly errors: unknown[] = [];
   readonly #runner: ConsumerRunner;
@@ -75,6 +75,8 @@ export class WebsocketCommunicator<C extends AnyConsumer = AnyConsumer> {
   #outputs: Output[] = [];
   #wake: (() => void) | null = null;
   #connected = false;
+  /** The close the consumer sent, once a test has taken it: later reads and writes fail with it. */
+  #closed: { code: number; reason: string } | null = null;
 
   constructor(consumer: ConsumerClass<C>, options: CommunicatorOptions = {}) {
     const { path = "/", headers, layer, logger, ...scope } = options;
@@ -121,6 +123,7 @@ export class WebsocketCommunicator<C extends AnyConsumer = AnyConsumer> {
   /** Sends a text or binary frame to the consumer, as the client. */
   async sendTo(frame: Frame): Promise<void> {
     if (!this.#connected) throw new ChannelsError("NOT_CONNECTED", "sendTo() before an accepted connect()");
+    if (this.#closed) throw this.#closedError(this.#closed);
     this.#runner.receive(frame.text ?? frame.bytes);
   }
 
@@ -171,7 +174,12 @@ export class WebsocketCommunicator<C extends AnyConsumer = AnyConsumer> {
     this.#wake?.();
   }
 
+  #closedError(close: { code: number; reason: string }): ConnectionClosed {
+    return new ConnectionClosed(close.code, close.reason, this.errors.at(-1));
+  }
+
   async #next(timeoutMs: number, what: string): Promise<Output> {
+    if (this.#outputs.length === 0 && this.#closed) return { close: this.#closed };
     const deadline = Date.now() + timeoutMs;
     while (this.#outputs.length === 0) {
       const left = deadline - Date.now();
@@ -185,7 +193,9 @@ export class WebsocketCommunicator<C extends AnyConsumer = AnyConsumer> {
       });
       this.#wake = null;
     }
-    return this.#outputs.shift()!;
+    const output = this.#outputs.shift()!;
+    if ("close" in output) this.#closed = output.close;
+    return output;
   }
 
   #recordingLogger(next: Logger | undefined): Logger {
