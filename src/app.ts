@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { Runtime } from "./adapters/runtime.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
 import type { User } from "./consumer/scope.ts";
+import { LayerUnavailableError } from "./errors.ts";
 import { getChannelLayer } from "./layers/default.ts";
 import type { ChannelLayer, MessageMap } from "./layers/layer.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -40,11 +41,23 @@ export interface AppOptions {
  */
 export function createApp(options: AppOptions): Hono {
   const app = new Hono({ strict: false });
+  const logger = options.logger ?? createLogger();
   registerRoutes(app, resolveManifest(options.manifest), {
     runtime: options.runtime ?? null,
-    logger: options.logger ?? createLogger(),
+    logger,
     connections: options.connections ?? new ConnectionSet(),
     layer: options.layer ?? getChannelLayer(),
+  });
+  app.onError((error, c) => {
+    // Redis being away is an outage, not a bug in the view: say so, and let clients retry.
+    if (error instanceof LayerUnavailableError) {
+      return c.json(
+        { error: error.code, message: "The channel layer is unavailable; try again shortly." },
+        503,
+      );
+    }
+    logger.error(`${c.req.method} ${c.req.path} failed`, { error });
+    return c.text("Internal Server Error", 500);
   });
   return app;
 }

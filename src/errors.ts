@@ -93,3 +93,16 @@ export class LayerClosedError extends ChannelsError {
     super("LAYER_CLOSED", "The channel layer is closed.");
   }
 }
+
+/** The layer's backend (Redis) cannot be reached: the call failed at once instead of waiting. */
+export class LayerUnavailableError extends ChannelsError {
+  constructor(cause: unknown) {
+    super(
+      "LAYER_UNAVAILABLE",
+      `The channel layer is unavailable: ${(cause as Error)?.message ?? String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+}

@@ -20,6 +20,7 @@ export {
   InvalidMessageError,
   InvalidNameError,
   LayerClosedError,
+  LayerUnavailableError,
   RouteError,
   SettingsError,
 } from "./errors.ts";
@@ -34,6 +35,7 @@ export type {
   MessageOf,
 } from "./layers/layer.ts";
 export { InMemoryChannelLayer, type MemoryLayerOptions } from "./layers/memory.ts";
+export { RedisChannelLayer, type RedisLayerOptions } from "./layers/redis.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
 // Routing
 export type { Manifest, ManifestEntry } from "./routing/manifest.ts";

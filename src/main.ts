@@ -8,6 +8,7 @@ import { ConnectionSet } from "./consumer/connections.ts";
 import { CloseCode } from "./consumer/peer.ts";
 import { ChannelsError } from "./errors.ts";
 import { createChannelLayer, setChannelLayer } from "./layers/default.ts";
+import { waitUntilUp } from "./layers/layer.ts";
 import { createLogger } from "./log.ts";
 import { resolveManifest } from "./routing/manifest.ts";
 import { scanProject } from "./routing/scan.ts";
@@ -21,8 +22,15 @@ async function main(): Promise<void> {
   const manifest = await scanProject(process.cwd());
   const runtime = await getRuntime();
   const connections = new ConnectionSet();
-  const layer = createChannelLayer(settings);
+  const layer = createChannelLayer(settings, logger);
   setChannelLayer(layer);
+  layer.onStatus((status) => logger.warn(`channel layer ${settings.channelLayer} is ${status}`));
+  if (layer.status !== "up") {
+    // Serve anyway: HTTP works without the layer, and the layer keeps reconnecting.
+    await waitUntilUp(layer, 3000).catch(() =>
+      logger.warn(`channel layer ${settings.channelLayer} is not reachable yet`),
+    );
+  }
   const app = createApp({ manifest, runtime, logger, connections, layer });
   const server = await runtime.serve(app, { port: settings.port, hostname: settings.host });
 

@@ -8,7 +8,7 @@ import type { LayerOptions } from "./layers/layer.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
 /** Channel layer backends that can be chosen with CHANNEL_LAYER. */
-export const CHANNEL_LAYERS = ["memory"] as const;
+export const CHANNEL_LAYERS = ["memory", "redis"] as const;
 
 /** Everything a deployment may change. */
 export interface Settings {
@@ -24,6 +24,10 @@ export interface Settings {
   channelLayer: (typeof CHANNEL_LAYERS)[number];
   /** `CHANNEL_CAPACITY` (100), `CHANNEL_EXPIRY` (60 s), `GROUP_EXPIRY` (86,400 s). */
   layerOptions: Required<Omit<LayerOptions, "channelCapacity">>;
+  /** `REDIS_URL`: the Redis of the redis layer. Default `redis://127.0.0.1:6379`. */
+  redisUrl: string;
+  /** `REDIS_PREFIX`: prefix of the layer's keys, so apps can share a Redis. Default `hc`. */
+  redisPrefix: string;
 }
 
 type Environment = Record<string, string | undefined>;
@@ -41,6 +45,14 @@ export function loadSettings(env: Environment = process.env): Settings {
       expiry: readInteger(env, "CHANNEL_EXPIRY", 60, 1, 86_400 * 30),
       groupExpiry: readInteger(env, "GROUP_EXPIRY", 86_400, 1, 86_400 * 365),
     },
+    redisUrl: readRedisUrl(env),
+    redisPrefix: readPattern(
+      env,
+      "REDIS_PREFIX",
+      "hc",
+      /^[\w.-]{1,50}$/,
+      "letters, digits, _, . and - (1-50)",
+    ),
   };
 }
 
@@ -63,6 +75,34 @@ function readHost(env: Environment): string {
       `"${raw}" is not valid. Use a host name or an IP address, such as 127.0.0.1.`,
     );
   }
+  return raw;
+}
+
+function readRedisUrl(env: Environment): string {
+  const raw = env.REDIS_URL?.trim();
+  if (raw === undefined || raw === "") return "redis://127.0.0.1:6379";
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new SettingsError("REDIS_URL", `"${raw}" is not a URL. Use redis://host:port/db.`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new SettingsError("REDIS_URL", `"${raw}" is not valid. Use a redis:// or rediss:// URL.`);
+  }
+  return raw;
+}
+
+function readPattern(
+  env: Environment,
+  name: string,
+  fallback: string,
+  pattern: RegExp,
+  rule: string,
+): string {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!pattern.test(raw)) throw new SettingsError(name, `"${raw}" is not valid. Use ${rule}.`);
   return raw;
 }
 

@@ -11,6 +11,8 @@ describe("loadSettings()", () => {
       shutdownTimeoutMs: 5000,
       channelLayer: "memory",
       layerOptions: { capacity: 100, expiry: 60, groupExpiry: 86_400 },
+      redisUrl: "redis://127.0.0.1:6379",
+      redisPrefix: "hc",
     });
   });
 
@@ -46,6 +48,9 @@ describe("loadSettings()", () => {
     ["CHANNEL_CAPACITY", "0"],
     ["CHANNEL_EXPIRY", "1m"],
     ["GROUP_EXPIRY", "-5"],
+    ["REDIS_URL", "localhost:6379"],
+    ["REDIS_URL", "http://localhost:6379"],
+    ["REDIS_PREFIX", "has space"],
   ])("refuses %s=%s with an error naming the variable", (variable, value) => {
     let error: unknown;
     try {

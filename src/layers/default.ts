@@ -3,9 +3,12 @@
  * and tests. `src/main.ts` installs the one the settings ask for; otherwise an in-memory layer is
  * created on first use.
  */
+
+import type { Logger } from "../log.ts";
 import type { Settings } from "../settings.ts";
 import type { ChannelLayer, MessageMap } from "./layer.ts";
 import { InMemoryChannelLayer } from "./memory.ts";
+import { RedisChannelLayer } from "./redis.ts";
 
 let current: ChannelLayer | null = null;
 
@@ -25,9 +28,19 @@ export function setChannelLayer(layer: ChannelLayer): void {
 }
 
 /** Builds the layer the settings describe. */
-export function createChannelLayer(settings: Pick<Settings, "channelLayer" | "layerOptions">): ChannelLayer {
+export function createChannelLayer(
+  settings: Pick<Settings, "channelLayer" | "layerOptions" | "redisUrl" | "redisPrefix">,
+  logger?: Logger,
+): ChannelLayer {
   switch (settings.channelLayer) {
     case "memory":
-      return new InMemoryChannelLayer(settings.layerOptions);
+      return new InMemoryChannelLayer({ ...settings.layerOptions, logger });
+    case "redis":
+      return new RedisChannelLayer({
+        ...settings.layerOptions,
+        url: settings.redisUrl,
+        prefix: settings.redisPrefix,
+        logger,
+      });
   }
 }

@@ -2,7 +2,7 @@
  * The channel layer: the one interface every backend implements (memory.ts, redis.ts), its
  * message types, naming rules and defaults. Names and semantics follow Django Channels.
  */
-import { InvalidMessageError, InvalidNameError } from "../errors.ts";
+import { ChannelsError, InvalidMessageError, InvalidNameError } from "../errors.ts";
 
 /** A message on the layer: an object whose `type` picks the consumer handler it reaches. */
 export interface Message {
@@ -135,4 +135,21 @@ export function capacityLookup(options: LayerOptions): (channel: string) => numb
   });
   if (rules.length === 0) return () => fallback;
   return (channel) => rules.find((rule) => rule.regex.test(channel))?.capacity ?? fallback;
+}
+
+/** Resolves once `layer` is up; rejects with a `ChannelsError` (code LAYER_UNAVAILABLE) after `timeoutMs`. */
+export function waitUntilUp(layer: ChannelLayer, timeoutMs = 5000): Promise<void> {
+  if (layer.status === "up") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new ChannelsError("LAYER_UNAVAILABLE", `The channel layer was not up within ${timeoutMs} ms.`));
+    }, timeoutMs);
+    const stop = layer.onStatus((status) => {
+      if (status !== "up") return;
+      clearTimeout(timer);
+      stop();
+      resolve();
+    });
+  });
 }

@@ -13,7 +13,7 @@
  *   backoff, re-subscribes its groups and reports its status to `onStatus` listeners.
  */
 import Redis from "ioredis";
-import { ChannelFull, ChannelsError, LayerClosedError } from "../errors.ts";
+import { ChannelFull, ChannelsError, LayerClosedError, LayerUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
   assertChannelName,
@@ -41,19 +41,6 @@ export interface RedisLayerOptions extends LayerOptions {
   /** Milliseconds since the epoch; tests pass a fake clock for expiry. */
   now?: () => number;
   logger?: Logger;
-}
-
-/** Redis could not be reached: the call failed instead of waiting. */
-export class LayerUnavailableError extends ChannelsError {
-  constructor(cause: unknown) {
-    super(
-      "LAYER_UNAVAILABLE",
-      `The Redis channel layer is unavailable: ${(cause as Error)?.message ?? cause}`,
-      {
-        cause,
-      },
-    );
-  }
 }
 
 // How long a blocking read waits before looking again at whether it was cancelled (seconds).
@@ -133,23 +120,6 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
   onStatus(listener: (status: LayerStatus) => void): () => void {
     this.#statusListeners.add(listener);
     return () => this.#statusListeners.delete(listener);
-  }
-
-  /** Resolves once Redis has answered, or rejects after `timeoutMs`. */
-  async ready(timeoutMs = 5000): Promise<void> {
-    if (this.#status === "up") return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        stop();
-        reject(new LayerUnavailableError(new Error(`no connection within ${timeoutMs} ms`)));
-      }, timeoutMs);
-      const stop = this.onStatus((status) => {
-        if (status !== "up") return;
-        clearTimeout(timer);
-        stop();
-        resolve();
-      });
-    });
   }
 
   async send(channel: string, message: MessageOf<M>): Promise<void> {

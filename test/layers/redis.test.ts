@@ -1,3 +1,4 @@
+import { waitUntilUp } from "../../src/layers/layer.ts";
 import { RedisChannelLayer } from "../../src/layers/redis.ts";
 import { describeWithRedis } from "../_support/redis.ts";
 import { layerContract } from "./contract.ts";
@@ -6,7 +7,7 @@ describeWithRedis("RedisChannelLayer", ({ url }) => {
   layerContract("RedisChannelLayer", async (options) => {
     // A fresh prefix per layer: tests never see each other's keys, even on a shared Redis.
     const layer = new RedisChannelLayer({ ...options, url: url(), prefix: `test-${crypto.randomUUID()}` });
-    await layer.ready();
+    await waitUntilUp(layer);
     return layer;
   });
 });
