@@ -1,0 +1,101 @@
+/**
+ * The Redis layer's cost model: one Redis operation per groupSend whatever the group's size, and
+ * a process subscribed only to the groups it has local members in.
+ */
+import { afterEach, expect, it } from "bun:test";
+import Redis from "ioredis";
+import type { ChannelSink, Message } from "../../src/layers/layer.ts";
+import { waitUntilUp } from "../../src/layers/layer.ts";
+import { RedisChannelLayer } from "../../src/layers/redis.ts";
+import { describeWithRedis } from "../_support/redis.ts";
+
+describeWithRedis(
+  "RedisChannelLayer fan-out",
+  ({ url }) => {
+    const open: Array<{ close(): unknown }> = [];
+    afterEach(async () => {
+      for (const resource of open.splice(0)) await resource.close();
+    });
+
+    async function layer(prefix: string) {
+      const created = new RedisChannelLayer({ url: url(), prefix });
+      open.push(created);
+      await waitUntilUp(created);
+      return created;
+    }
+
+    function admin() {
+      const client = new Redis(url());
+      open.push({ close: () => client.quit() });
+      return client;
+    }
+
+    /** Calls per command since the last CONFIG RESETSTAT, from INFO commandstats. */
+    async function commandCalls(client: Redis): Promise<Record<string, number>> {
+      const calls: Record<string, number> = {};
+      for (const match of (await client.info("commandstats")).matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
+        calls[match[1]!] = Number(match[2]);
+      }
+      return calls;
+    }
+
+    /** `count` local consumers of `group` in `receiver`; `arrived(n)` waits until they hold n messages in all. */
+    async function members(receiver: RedisChannelLayer, group: string, count: number) {
+      const inbox: Message[] = [];
+      for (let i = 0; i < count; i++) {
+        const channel = await receiver.newChannel();
+        const sink: ChannelSink = { push: (message) => void inbox.push(message), backlog: 0 };
+        receiver.listen(channel, sink);
+        await receiver.groupAdd(group, channel);
+      }
+      return async (total: number) => {
+        const deadline = Date.now() + 5000;
+        while (inbox.length < total && Date.now() < deadline) await Bun.sleep(5);
+        return inbox.length;
+      };
+    }
+
+    it.each([1, 100, 1000])(
+      "costs one EVALSHA (one PUBLISH inside) to reach %i members in another process",
+      async (size) => {
+        const prefix = `fanout-${crypto.randomUUID()}`;
+        const sender = await layer(prefix);
+        const receiver = await layer(prefix);
+        const arrived = await members(receiver, "big", size);
+        await sender.groupSend("big", { type: "warm.up" }); // loads the script on the server
+        expect(await arrived(size)).toBe(size);
+        const redis = admin();
+        await redis.config("RESETSTAT");
+        await sender.groupSend("big", { type: "counted" });
+        expect(await arrived(2 * size)).toBe(2 * size);
+        const calls = await commandCalls(redis);
+        expect(calls.evalsha).toBe(1);
+        expect(calls.publish).toBe(1);
+        // No per-member work on the server: nothing pushed to any list.
+        expect(calls.rpush ?? 0).toBe(0);
+        expect(calls.lpush ?? 0).toBe(0);
+      },
+    );
+
+    it("subscribes a process only to groups with local members, and unsubscribes after the last leaves", async () => {
+      const prefix = `subs-${crypto.randomUUID()}`;
+      const process = await layer(prefix);
+      const redis = admin();
+      const subscribed = async () => ((await redis.pubsub("CHANNELS", `${prefix}:*`)) as string[]).sort();
+      const a = await process.newChannel();
+      const b = await process.newChannel();
+      await process.groupAdd("room-1", a);
+      await process.groupAdd("room-1", b);
+      await process.groupAdd("room-2", a);
+      await process.groupAdd("stored", "plain-worker-channel"); // not local: no subscription
+      expect(await subscribed()).toEqual([`${prefix}:gpub:room-1`, `${prefix}:gpub:room-2`]);
+      await process.groupDiscard("room-1", a);
+      expect(await subscribed()).toEqual([`${prefix}:gpub:room-1`, `${prefix}:gpub:room-2`]);
+      await process.groupDiscard("room-1", b);
+      await process.groupDiscard("room-2", a);
+      expect(await subscribed()).toEqual([]);
+      expect(process.size.subscriptions).toBe(0);
+    });
+  },
+  { own: true },
+);
