@@ -3,6 +3,7 @@
  * project, a generated manifest, or a test using `app.request()`.
  */
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import type { Runtime } from "./adapters/runtime.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
 import type { User } from "./consumer/scope.ts";
@@ -12,6 +13,8 @@ import type { ChannelLayer, MessageMap } from "./layers/layer.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type Manifest, resolveManifest } from "./routing/manifest.ts";
 import { registerRoutes } from "./routing/register.ts";
+import { DEFAULT_LIMITS, type Limits } from "./security/limits.ts";
+import { createOriginPolicy, originCheck } from "./security/origin.ts";
 
 /**
  * The Hono environment of views and middleware: `c.var.layer` (typed by `M`, the messages the view
@@ -32,6 +35,12 @@ export interface AppOptions {
   logger?: Logger;
   /** Tracks live connections for graceful shutdown; pass one to close them later. */
   connections?: ConnectionSet;
+  /** Origins allowed to open sockets and make CORS requests (ALLOWED_ORIGINS); null = the default. */
+  allowedOrigins?: string[] | null;
+  /** Production defaults: same-host origins only. */
+  production?: boolean;
+  /** Frame size, slow-client, rate and connection limits; `DEFAULT_LIMITS` by default. */
+  limits?: Partial<Limits>;
 }
 
 /**
@@ -42,12 +51,27 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Hono {
   const app = new Hono({ strict: false });
   const logger = options.logger ?? createLogger();
-  registerRoutes(app, resolveManifest(options.manifest), {
-    runtime: options.runtime ?? null,
-    logger,
-    connections: options.connections ?? new ConnectionSet(),
-    layer: options.layer ?? getChannelLayer(),
-  });
+  const allowOrigin = createOriginPolicy(options.allowedOrigins ?? null, options.production ?? false);
+  registerRoutes(
+    app,
+    resolveManifest(options.manifest),
+    {
+      runtime: options.runtime ?? null,
+      logger,
+      connections: options.connections ?? new ConnectionSet(),
+      layer: options.layer ?? getChannelLayer(),
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+    },
+    {
+      http: [
+        cors({
+          origin: (origin, c) => (origin && allowOrigin(origin, c.req.header("host")) ? origin : null),
+          credentials: true,
+        }),
+      ],
+      sockets: [originCheck(allowOrigin)],
+    },
+  );
   app.onError((error, c) => {
     // Redis being away is an outage, not a bug in the view: say so, and let clients retry.
     if (error instanceof LayerUnavailableError) {

@@ -31,8 +31,21 @@ async function main(): Promise<void> {
       logger.warn(`channel layer ${settings.channelLayer} is not reachable yet`),
     );
   }
-  const app = createApp({ manifest, runtime, logger, connections, layer });
-  const server = await runtime.serve(app, { port: settings.port, hostname: settings.host });
+  const app = createApp({
+    manifest,
+    runtime,
+    logger,
+    connections,
+    layer,
+    allowedOrigins: settings.allowedOrigins,
+    production: settings.production,
+    limits: settings.limits,
+  });
+  const server = await runtime.serve(app, {
+    port: settings.port,
+    hostname: settings.host,
+    maxFrameBytes: settings.limits.maxFrameBytes,
+  });
 
   console.log(
     `Hono Channels on ${runtime.name}: listening on ${server.url.origin}\n${formatRouteTable(resolveManifest(manifest))}`,

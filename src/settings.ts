@@ -6,6 +6,8 @@ import process from "node:process";
 import { SettingsError } from "./errors.ts";
 import type { LayerOptions } from "./layers/layer.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { DEFAULT_LIMITS, type Limits } from "./security/limits.ts";
+import { isValidOriginRule } from "./security/origin.ts";
 
 /** Channel layer backends that can be chosen with CHANNEL_LAYER. */
 export const CHANNEL_LAYERS = ["memory", "redis"] as const;
@@ -28,12 +30,24 @@ export interface Settings {
   redisUrl: string;
   /** `REDIS_PREFIX`: prefix of the layer's keys, so apps can share a Redis. Default `hc`. */
   redisPrefix: string;
+  /** `NODE_ENV=production`: same-host origins only by default, and SECRET_KEY required. */
+  production: boolean;
+  /** `ALLOWED_ORIGINS`: comma-separated origins (`https://a.com`, `*.example.com`, `*`); null = default. */
+  allowedOrigins: string[] | null;
+  /** `SECRET_KEY`: signs auth tokens. Required in production; a random one per process in development. */
+  secretKey: string;
+  /** `MAX_FRAME_BYTES`, `MAX_BUFFERED_BYTES`, `SLOW_CLIENT_POLICY`, `MAX_MESSAGES_PER_SECOND`, `MAX_CONNECTIONS`. */
+  limits: Limits;
 }
 
 type Environment = Record<string, string | undefined>;
 
+// One random key per process when SECRET_KEY is unset in development, shared by every caller.
+let developmentSecret: string | undefined;
+
 /** Reads settings from `env` (the process environment by default). */
 export function loadSettings(env: Environment = process.env): Settings {
+  const production = env.NODE_ENV?.trim() === "production";
   return {
     port: readInteger(env, "PORT", 8000, 0, 65535),
     host: readHost(env),
@@ -53,7 +67,64 @@ export function loadSettings(env: Environment = process.env): Settings {
       /^[\w.-]{1,50}$/,
       "letters, digits, _, . and - (1-50)",
     ),
+    production,
+    allowedOrigins: readOrigins(env),
+    secretKey: readSecret(env, production),
+    limits: {
+      maxFrameBytes: readInteger(env, "MAX_FRAME_BYTES", DEFAULT_LIMITS.maxFrameBytes, 1, 1024 ** 3),
+      maxBufferedBytes: readInteger(
+        env,
+        "MAX_BUFFERED_BYTES",
+        DEFAULT_LIMITS.maxBufferedBytes,
+        1024,
+        1024 ** 3,
+      ),
+      slowClientPolicy: readChoice(
+        env,
+        "SLOW_CLIENT_POLICY",
+        ["close", "drop"] as const,
+        DEFAULT_LIMITS.slowClientPolicy,
+      ),
+      maxMessagesPerSecond: readInteger(
+        env,
+        "MAX_MESSAGES_PER_SECOND",
+        DEFAULT_LIMITS.maxMessagesPerSecond,
+        0,
+        1_000_000,
+      ),
+      maxConnections: readInteger(env, "MAX_CONNECTIONS", DEFAULT_LIMITS.maxConnections, 0, 10_000_000),
+    },
   };
+}
+
+function readOrigins(env: Environment): string[] | null {
+  const raw = env.ALLOWED_ORIGINS?.trim();
+  if (raw === undefined || raw === "") return null;
+  const entries = raw
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const bad = entries.find((entry) => !isValidOriginRule(entry));
+  if (bad !== undefined) {
+    throw new SettingsError(
+      "ALLOWED_ORIGINS",
+      `"${bad}" is not valid. Use origins such as https://app.example.com, *.example.com or *, separated by commas.`,
+    );
+  }
+  return entries;
+}
+
+function readSecret(env: Environment, production: boolean): string {
+  const raw = env.SECRET_KEY?.trim();
+  if (raw === undefined || raw === "") {
+    if (production)
+      throw new SettingsError("SECRET_KEY", "is required when NODE_ENV=production (32+ random characters).");
+    developmentSecret ??= crypto.randomUUID() + crypto.randomUUID();
+    return developmentSecret;
+  }
+  if (raw.length < 32)
+    throw new SettingsError("SECRET_KEY", "is too short. Use at least 32 random characters.");
+  return raw;
 }
 
 function readInteger(env: Environment, name: string, fallback: number, min: number, max: number): number {

@@ -1,10 +1,21 @@
 import { describe, expect, it } from "bun:test";
 import { SettingsError } from "../src/errors.ts";
+import { DEFAULT_LIMITS } from "../src/security/limits.ts";
 import { loadSettings } from "../src/settings.ts";
+
+function errorOf(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
 
 describe("loadSettings()", () => {
   it("has safe defaults for an empty environment", () => {
-    expect(loadSettings({})).toEqual({
+    const settings = loadSettings({});
+    expect(settings).toMatchObject({
       port: 8000,
       host: "0.0.0.0",
       logLevel: "info",
@@ -13,6 +24,40 @@ describe("loadSettings()", () => {
       layerOptions: { capacity: 100, expiry: 60, groupExpiry: 86_400 },
       redisUrl: "redis://127.0.0.1:6379",
       redisPrefix: "hc",
+      production: false,
+      allowedOrigins: null,
+      limits: DEFAULT_LIMITS,
+    });
+  });
+
+  it("makes one random SECRET_KEY per process in development, and requires one in production", () => {
+    expect(loadSettings({}).secretKey.length).toBeGreaterThanOrEqual(32);
+    expect(loadSettings({}).secretKey).toBe(loadSettings({}).secretKey);
+    const error = errorOf(() => loadSettings({ NODE_ENV: "production" }));
+    expect((error as SettingsError).variable).toBe("SECRET_KEY");
+    const key = "k".repeat(40);
+    expect(loadSettings({ NODE_ENV: "production", SECRET_KEY: key })).toMatchObject({
+      production: true,
+      secretKey: key,
+    });
+  });
+
+  it("reads ALLOWED_ORIGINS and the limits", () => {
+    const settings = loadSettings({
+      ALLOWED_ORIGINS: "https://app.example.com, *.example.org,*",
+      MAX_FRAME_BYTES: "2048",
+      MAX_BUFFERED_BYTES: "65536",
+      SLOW_CLIENT_POLICY: "drop",
+      MAX_MESSAGES_PER_SECOND: "50",
+      MAX_CONNECTIONS: "1000",
+    });
+    expect(settings.allowedOrigins).toEqual(["https://app.example.com", "*.example.org", "*"]);
+    expect(settings.limits).toEqual({
+      maxFrameBytes: 2048,
+      maxBufferedBytes: 65_536,
+      slowClientPolicy: "drop",
+      maxMessagesPerSecond: 50,
+      maxConnections: 1000,
     });
   });
 
@@ -51,6 +96,10 @@ describe("loadSettings()", () => {
     ["REDIS_URL", "localhost:6379"],
     ["REDIS_URL", "http://localhost:6379"],
     ["REDIS_PREFIX", "has space"],
+    ["ALLOWED_ORIGINS", "https://ok.example, not a url"],
+    ["SECRET_KEY", "too-short"],
+    ["MAX_FRAME_BYTES", "0"],
+    ["SLOW_CLIENT_POLICY", "ignore"],
   ])("refuses %s=%s with an error naming the variable", (variable, value) => {
     let error: unknown;
     try {

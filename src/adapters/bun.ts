@@ -24,6 +24,7 @@ const websocket: WebSocketHandler<SocketData> = {
     ws.data.events.open({
       send: (data) => void ws.send(data),
       close: (code, reason) => ws.close(code, reason),
+      terminate: () => ws.terminate(),
       get bufferedAmount() {
         return ws.getBufferedAmount();
       },
@@ -42,7 +43,7 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     port: options.port,
     hostname: options.hostname,
     fetch: (request, bunServer) => app.fetch(request, bunServer),
-    websocket,
+    websocket: { ...websocket, maxPayloadLength: options.maxFrameBytes },
   });
   return {
     url: new URL(

@@ -20,6 +20,7 @@ const upgrade: Upgrader = async (c, options, events) => {
       events.open({
         send: (data) => ws.send(data),
         close: (code, reason) => ws.close(code, reason),
+        terminate: () => ws.terminate(),
         get bufferedAmount() {
           return ws.bufferedAmount;
         },
@@ -40,6 +41,7 @@ const upgrade: Upgrader = async (c, options, events) => {
 async function serve(app: Hono, options: ServeOptions): Promise<Server> {
   const sockets = new WebSocketServer({
     noServer: true,
+    ...(options.maxFrameBytes ? { maxPayload: options.maxFrameBytes } : {}),
     handleProtocols: (_offered, request) => chosenSubprotocol.get(request) ?? false,
   });
   const server = nodeServe({

@@ -31,6 +31,8 @@ export type Upgrader = (
 export interface ServeOptions {
   port: number;
   hostname: string;
+  /** Frames larger than this are refused by the runtime itself (1009) where it can. */
+  maxFrameBytes?: number;
 }
 
 /** A listening server. */

@@ -6,6 +6,8 @@ export interface Peer {
   close(code: number, reason: string): void;
   /** Bytes queued for the client but not yet written to the network. */
   readonly bufferedAmount: number;
+  /** Drops the connection without a closing handshake (a client that stopped reading never completes one). */
+  terminate?(): void;
 }
 
 /** A frame from or to the client: text or bytes, never both. */
@@ -36,4 +38,5 @@ export const CloseCode = {
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
+  tryAgainLater: 1013,
 } as const;

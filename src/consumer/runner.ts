@@ -11,6 +11,7 @@
 import { ConsumerStateError } from "../errors.ts";
 import type { ChannelLayer, ChannelSink, Message } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
+import { DEFAULT_LIMITS, frameBytes, type Limits, RateLimiter } from "../security/limits.ts";
 import { bindConnection, type Connection, type Consumer, type ConsumerClass } from "./consumer.ts";
 import { handlerName, resolveHandler } from "./dispatch.ts";
 import { type AcceptOptions, CloseCode, type CloseOptions, type Frame, type Peer } from "./peer.ts";
@@ -28,7 +29,12 @@ type State = "connecting" | "accepted" | "closing" | "closed";
 export interface RunnerOptions {
   logger: Logger;
   layer: ChannelLayer;
+  /** Frame size, rate and slow-client limits; `DEFAULT_LIMITS` when absent. */
+  limits?: Limits;
 }
+
+/** How long a client that stopped reading gets to complete the close before it is dropped. */
+const SLOW_CLIENT_GRACE_MS = 5000;
 
 /** Drives one consumer instance through its connection's life. */
 export class ConsumerRunner implements Connection, ChannelSink {
@@ -55,11 +61,19 @@ export class ConsumerRunner implements Connection, ChannelSink {
   #stopListening: (() => void) | null = null;
   #groups = new Set<string>();
   #backlog = 0;
+  #limits: Limits;
+  #rate: RateLimiter | null;
+  #pendingBytes = 0;
+  /** Frames skipped for a slow client under the `drop` policy. */
+  droppedFrames = 0;
 
   constructor(consumerClass: ConsumerClass, scope: Scope, options: RunnerOptions) {
     this.scope = scope;
     this.channelLayer = options.layer;
     this.#logger = options.logger;
+    this.#limits = options.limits ?? DEFAULT_LIMITS;
+    this.#rate =
+      this.#limits.maxMessagesPerSecond > 0 ? new RateLimiter(this.#limits.maxMessagesPerSecond) : null;
     this.#decision = new Promise((resolve) => {
       this.#decide = resolve;
     });
@@ -104,6 +118,14 @@ export class ConsumerRunner implements Connection, ChannelSink {
   /** A frame arrived from the client. */
   receive(data: string | Uint8Array): void {
     if (this.#state !== "accepted") return;
+    if (frameBytes(data, this.#limits.maxFrameBytes) > this.#limits.maxFrameBytes) {
+      this.#refuseClient(CloseCode.messageTooBig, "message too big");
+      return;
+    }
+    if (this.#rate && !this.#rate.take()) {
+      this.#refuseClient(CloseCode.policyViolation, "rate limit exceeded");
+      return;
+    }
     const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };
     this.#queue.push(async () => {
       // Frames queued before the client left are still handled (Channels does the same); frames
@@ -177,8 +199,19 @@ export class ConsumerRunner implements Connection, ChannelSink {
       return;
     }
     const data = frame.text ?? frame.bytes;
-    if (this.#peer) this.#peer.send(data);
-    else this.#pending.push(data);
+    const peer = this.#peer;
+    // A client that does not read must not make the server hold its backlog in memory.
+    const queued = peer ? peer.bufferedAmount : this.#pendingBytes;
+    if (queued > this.#limits.maxBufferedBytes) {
+      this.#slowClient();
+      return;
+    }
+    if (peer) {
+      peer.send(data);
+    } else {
+      this.#pending.push(data);
+      this.#pendingBytes += typeof data === "string" ? data.length : data.byteLength;
+    }
   }
 
   close(options: CloseOptions): void {
@@ -241,6 +274,33 @@ export class ConsumerRunner implements Connection, ChannelSink {
     return this.consumer.constructor.name;
   }
 
+  /** The client broke a limit: close with `code`, and say so in the log (it is the client's doing). */
+  #refuseClient(code: number, reason: string): void {
+    this.#logger.warn(`${this.#name} at ${this.scope.path}: ${reason}; closing with ${code}`, {
+      consumer: this.#name,
+      path: this.scope.path,
+      client: this.scope.client,
+    });
+    this.#requestClose(code, reason);
+  }
+
+  /** The client's backlog passed `maxBufferedBytes`: drop this frame, or close and stop writing. */
+  #slowClient(): void {
+    if (this.#limits.slowClientPolicy === "drop") {
+      if (this.droppedFrames++ === 0) {
+        this.#logger.warn(`${this.#name} at ${this.scope.path}: client is not reading; dropping frames`);
+      }
+      return;
+    }
+    this.#refuseClient(CloseCode.tryAgainLater, "client too slow");
+    // It may never read the close frame either: drop it after a grace period.
+    const timer = setTimeout(() => {
+      this.#peer?.terminate?.();
+      this.#queueDisconnect(CloseCode.tryAgainLater);
+    }, SLOW_CLIENT_GRACE_MS);
+    void this.finished.then(() => clearTimeout(timer));
+  }
+
   #reject(status: number): void {
     this.#state = "closing";
     this.#discardFrames = true;
@@ -263,6 +323,7 @@ export class ConsumerRunner implements Connection, ChannelSink {
     // The client is gone (or about to be): sends from here on are dropped.
     this.#state = "closed";
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.#queue.push(async () => {
       await this.#leaveGroups();
       try {

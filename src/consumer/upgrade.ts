@@ -3,6 +3,7 @@ import type { Context, Handler } from "hono";
 import type { Runtime } from "../adapters/runtime.ts";
 import type { ChannelLayer } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
+import type { Limits } from "../security/limits.ts";
 import type { ConnectionSet } from "./connections.ts";
 import type { ConsumerClass } from "./consumer.ts";
 import { ConsumerRunner } from "./runner.ts";
@@ -15,6 +16,7 @@ export interface UpgradeContext {
   logger: Logger;
   connections: ConnectionSet;
   layer: ChannelLayer;
+  limits: Limits;
 }
 
 /** Whether a request asks to become a WebSocket. */
@@ -31,9 +33,15 @@ export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeCo
     const { runtime } = context;
     if (!runtime) return c.text("WebSocket upgrades need a server adapter", 501);
     if (!context.connections.accepting) return c.text("Server is shutting down", 503);
+    const { maxConnections } = context.limits;
+    if (maxConnections > 0 && context.connections.size >= maxConnections) {
+      context.logger.warn(`connection refused at ${c.req.path}: MAX_CONNECTIONS (${maxConnections}) reached`);
+      return c.text("Too many connections", 503);
+    }
     const runner = new ConsumerRunner(consumer, scopeFromContext(c, runtime.client(c)), {
       logger: context.logger,
       layer: context.layer,
+      limits: context.limits,
     });
     context.connections.add(runner);
     const decision = await runner.start();

@@ -7,15 +7,28 @@ import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import { createUpgradeHandler, isWebSocketUpgrade, type UpgradeContext } from "../consumer/upgrade.ts";
 import type { HttpRoute, MiddlewareRoute, RouteTable } from "./manifest.ts";
 
+/** The framework's own middleware, run before any `_middleware` file of the tree. */
+export interface FrameworkMiddleware {
+  /** For HTTP requests: CORS. */
+  http: MiddlewareHandler[];
+  /** For upgrade requests: the origin check. */
+  sockets: MiddlewareHandler[];
+}
+
 /** Mounts both trees on `app`: its HTTP routes directly, upgrades through a router of their own. */
-export function registerRoutes(app: Hono, table: RouteTable, context: UpgradeContext): void {
+export function registerRoutes(
+  app: Hono,
+  table: RouteTable,
+  context: UpgradeContext,
+  framework: FrameworkMiddleware = { http: [], sockets: [] },
+): void {
   // Views and consumers' middleware reach the layer as c.var.layer.
   const provideLayer: MiddlewareHandler = async (c, next) => {
     c.set("layer", context.layer);
     await next();
   };
   const sockets = new Hono({ strict: false });
-  sockets.use(provideLayer);
+  sockets.use(provideLayer, ...framework.sockets);
   useRootMiddleware(sockets, table.socketMiddleware);
   for (const route of table.sockets) {
     sockets.on(
@@ -26,11 +39,12 @@ export function registerRoutes(app: Hono, table: RouteTable, context: UpgradeCon
   }
 
   app.use(provideLayer);
-  // Upgrades leave the HTTP tree before any of its middleware runs.
+  // Upgrades leave the HTTP tree before any of its middleware (CORS included) runs.
   app.use(async (c, next) => {
     if (isWebSocketUpgrade(c)) return sockets.fetch(c.req.raw, c.env, executionContextOf(c));
     await next();
   });
+  if (framework.http.length > 0) app.use(...framework.http);
   useRootMiddleware(app, table.httpMiddleware);
   for (const route of table.http) mountHttpRoute(app, route);
 
