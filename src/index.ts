@@ -40,6 +40,10 @@ export { createLogger, type Logger, type LogLevel } from "./log.ts";
 // Routing
 export type { Manifest, ManifestEntry } from "./routing/manifest.ts";
 export { scanProject } from "./routing/scan.ts";
+// Security
+export { issueToken, type TokenAuthOptions, tokenAuth, verifyToken } from "./security/auth.ts";
+export { DEFAULT_LIMITS, type Limits, type SlowClientPolicy } from "./security/limits.ts";
+export { createOriginPolicy, type OriginPolicy } from "./security/origin.ts";
 export { getRuntime } from "./serve.ts";
 export { loadSettings, type Settings } from "./settings.ts";
 // Testing

@@ -79,7 +79,10 @@ export class Consumer<Events extends MessageMap = MessageMap> {
     connectionOf(this).send(frame);
   }
 
-  /** Closes the connection; before `accept()` this refuses the handshake (HTTP 403). */
+  /**
+   * Closes the connection. Before `accept()` this refuses the handshake: HTTP 403, or for codes
+   * 4400-4499 the matching HTTP status (`close({ code: 4401 })` answers 401).
+   */
   async close(options: CloseOptions = {}): Promise<void> {
     connectionOf(this).close(options);
   }

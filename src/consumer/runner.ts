@@ -216,7 +216,10 @@ export class ConsumerRunner implements Connection, ChannelSink {
 
   close(options: CloseOptions): void {
     if (this.#state === "connecting") {
-      this.#reject(403);
+      // Before accept there is no socket to carry a close code: 4400-4499 become that HTTP status
+      // (4401 -> 401, 4403 -> 403), anything else a 403, as in Channels.
+      const code = options.code ?? 0;
+      this.#reject(code >= 4400 && code <= 4499 ? code - 4000 : 403);
       return;
     }
     this.#requestClose(options.code ?? CloseCode.normal, options.reason ?? "");

@@ -8,6 +8,9 @@ import { commandFor, type RuntimeName } from "./_runtimes.ts";
 
 const fixtureApp = join(import.meta.dir, "..", "fixtures", "server-app");
 
+/** The SECRET_KEY fixture servers run with, so tests can sign tokens they accept. */
+export const TEST_SECRET = "test-secret-0123456789abcdef0123456789";
+
 /** A running server process. */
 export interface ServerProcess {
   url: URL;
@@ -29,7 +32,7 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const child = Bun.spawn(commandFor(runtime), {
     cwd: fixtureApp,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NO_COLOR: "1", ...env },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NO_COLOR: "1", SECRET_KEY: TEST_SECRET, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -102,7 +102,7 @@ export function serverContract(runtime: RuntimeName): void {
     it("gives the consumer its scope: query, headers, cookies, client, user and state from middleware", async () => {
       const client = await connect(server.wsUrl("/scope?tag=a&tag=b&as=ada"), [], {
         "x-test-header": "present",
-        cookie: "session=abc; theme=dark",
+        cookie: "sid=abc; theme=dark",
       });
       const scope = JSON.parse((await client.next()) as string);
       client.close();
@@ -115,7 +115,7 @@ export function serverContract(runtime: RuntimeName): void {
           ["as", "ada"],
         ],
         header: "present",
-        cookies: { session: "abc", theme: "dark" },
+        cookies: { sid: "abc", theme: "dark" },
         subprotocols: [],
         user: { id: "id-ada", name: "ada" },
         state: { requestId: "req-42" },

@@ -1,0 +1,8 @@
+/**
+ * Runs before every consumer: a signed token (Bearer header, `?token=`, or the `session` cookie)
+ * fills `this.scope.user`; a tampered or expired one is refused with 401 before any consumer code.
+ * No token means anonymous (`user` null): each consumer decides whether that is enough.
+ */
+import { loadSettings, tokenAuth } from "../src/index.ts";
+
+export default tokenAuth({ secret: loadSettings().secretKey });
