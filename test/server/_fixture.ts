@@ -14,6 +14,8 @@ export const TEST_SECRET = "test-secret-0123456789abcdef0123456789";
 /** A running server process. */
 export interface ServerProcess {
   url: URL;
+  /** The server's process id (the runtime itself), e.g. to read its memory from /proc. */
+  pid: number;
   wsUrl(path: string): string;
   /** Everything the process printed so far, stdout and stderr. */
   output(): string;
@@ -23,6 +25,12 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number>;
   /** Ends the process at once; for cleanup after a failed test. */
   kill(): void;
+}
+
+/** The server's resident memory in bytes, from /proc (Linux). */
+export async function residentBytes(pid: number): Promise<number> {
+  const status = await Bun.file(`/proc/${pid}/status`).text();
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) * 1024;
 }
 
 /** Starts the fixture app on `runtime` and resolves once it listens; rejects if it exits first. */
@@ -46,6 +54,7 @@ export async function startServer(
   const url = new URL(listening[1]!);
   return {
     url,
+    pid: child.pid,
     wsUrl: (path) => new URL(path, url).href.replace(/^http/, "ws"),
     output: output.text,
     waitForOutput: async (text) => void (await output.waitFor(text)),
