@@ -68,6 +68,8 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
   readonly #subscribed = new Set<string>();
   readonly #statusListeners = new Set<(status: LayerStatus) => void>();
   #status: LayerStatus = "connecting";
+  /** Whether the subscriber's current connection has subscribed every group of `#subscribed`. */
+  #resubscribed = false;
   #closed = false;
   /** Messages for this process's channels dropped because the local channel was full. */
   droppedFull = 0;
@@ -94,17 +96,22 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
     };
     const url = options.url ?? "redis://127.0.0.1:6379";
     this.#redis = new Redis(url, { ...connection, commandTimeout: 2000 });
-    this.#subscriber = new Redis(url, connection);
+    // `#subscribed` is the one list of what to re-subscribe: ioredis's own autoResubscribe would also
+    // bring back groups left while Redis was down (their UNSUBSCRIBE could not be sent).
+    this.#subscriber = new Redis(url, { ...connection, autoResubscribe: false });
     this.#inboxReader = new Redis(url, connection);
     for (const client of [this.#redis, this.#subscriber, this.#inboxReader]) {
       client.on("error", (error: Error) => this.#logger?.debug(`redis: ${error.message}`));
     }
-    // Up when both commands and subscriptions work: a groupAdd needs the subscriber too.
-    for (const client of [this.#redis, this.#subscriber]) {
-      client.on("ready", () => this.#updateStatus());
-      client.on("close", () => this.#updateStatus());
-    }
+    // Up when both commands and subscriptions work: a groupAdd needs the subscriber too, and a
+    // groupSend right after "up" must reach this process's members, so the subscriber counts as up
+    // only once its groups are subscribed again.
+    this.#redis.on("ready", () => this.#updateStatus());
     this.#subscriber.on("ready", () => void this.#resubscribe());
+    for (const client of [this.#redis, this.#subscriber]) client.on("close", () => this.#updateStatus());
+    this.#subscriber.on("close", () => {
+      this.#resubscribed = false;
+    });
     this.#subscriber.on("messageBuffer", (channel: Buffer, payload: Buffer) =>
       this.#onGroupMessage(channel, payload),
     );
@@ -223,7 +230,7 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
       ),
     );
     if (typeof skipped === "number" && skipped > 0) {
-      this.#logger?.debug(`groupSend(${group}): skipped ${skipped} full channel(s)`, { group, skipped });
+      this.#logger?.warn(`groupSend(${group}): skipped ${skipped} full channel(s)`, { group, skipped });
     }
   }
 
@@ -312,7 +319,7 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
         await this.#local.send(envelope.c, envelope.m).catch((error: unknown) => {
           // The sender could not be told: count it, as groupSend counts full members.
           this.droppedFull++;
-          this.#logger?.debug(`redis layer: dropped a message for ${envelope.c}`, { error });
+          this.#logger?.warn(`redis layer: dropped a message for ${envelope.c}`, { error });
         });
       } catch {
         if (!this.#closed) await sleep(RECONNECT_MAX_MS); // Redis is away; the client reconnects
@@ -328,8 +335,16 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
         for (;;) {
           const popped = await connection.blpop(key, BLOCK_SECONDS);
           if (signal?.aborted || this.#closed) {
-            // Nobody waits for it any more: put it back where it was.
-            if (popped) await this.#redis.lpush(key, popped[1]).catch(() => {});
+            // Nobody waits for it any more: put it back where it was. BLPOP deleted the list if that
+            // was its last entry, so the TTL every queued list carries is set again with it.
+            if (popped) {
+              await this.#redis
+                .multi()
+                .lpush(key, popped[1])
+                .pexpire(key, this.#expiryMs)
+                .exec()
+                .catch(() => {});
+            }
             throw signal?.reason ?? new LayerClosedError();
           }
           if (!popped) continue;
@@ -349,21 +364,34 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
   }
 
   #newBlockingConnection(): Redis {
-    // A worker's receive() may wait out an outage: its reads queue until Redis is back.
-    const connection = this.#redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    // A worker's receive() may wait out an outage: its reads queue until Redis is back, and a read
+    // in flight when the connection drops is sent again after it reconnects (maxRetriesPerRequest 0,
+    // inherited from the command connection, would reject it instead).
+    const connection = this.#redis.duplicate({
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+    });
     connection.on("error", () => {});
     this.#blocking.add(connection);
     return connection;
   }
 
   async #resubscribe(): Promise<void> {
-    if (this.#subscribed.size === 0) return;
     const channels = [...this.#subscribed].map((group) => this.#key("gpub", group));
-    await this.#subscriber.subscribe(...channels).catch(() => {});
+    try {
+      if (channels.length > 0) await this.#subscriber.subscribe(...channels);
+    } catch {
+      return; // Redis went away again; its next "ready" tries again
+    }
+    this.#resubscribed = true;
+    this.#updateStatus();
   }
 
   #updateStatus(): void {
-    const status = this.#redis.status === "ready" && this.#subscriber.status === "ready" ? "up" : "down";
+    const up = this.#redis.status === "ready" && this.#subscriber.status === "ready" && this.#resubscribed;
+    // Until the first "up", a connection that is not ready yet is still "connecting", not "down".
+    const status = up ? "up" : this.#status === "connecting" ? "connecting" : "down";
     if (this.#closed || status === this.#status) return;
     this.#status = status;
     for (const listener of this.#statusListeners) listener(status);
