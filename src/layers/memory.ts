@@ -23,7 +23,7 @@ import {
 export interface MemoryLayerOptions extends LayerOptions {
   /** Milliseconds since some epoch; tests pass a fake clock to check expiry without sleeping. */
   now?: () => number;
-  /** Receives a debug line for each group member skipped because it was full. */
+  /** Receives a warning (at most once a second) when group members are skipped because they were full. */
   logger?: Logger;
 }
 
@@ -53,6 +53,8 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
   #now: () => number;
   #logger: Logger | undefined;
   #lastSweep = 0;
+  #lastSkipWarning = Number.NEGATIVE_INFINITY;
+  #skippedAtLastWarning = 0;
   #closed = false;
   /** Group messages not delivered because the member channel was full. */
   skippedFull = 0;
@@ -167,7 +169,7 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
       } else if (!this.#deliver(channel, message, now)) {
         // Channels' semantics: a full member misses this message; the others still get it.
         this.skippedFull++;
-        this.#logger?.debug(`groupSend(${group}): skipped full channel ${channel}`, { group, channel });
+        this.#warnSkipped(group, channel, now);
       }
     }
     if (members.size === 0) this.#groups.delete(group);
@@ -234,6 +236,22 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
     // Copied now, so a sender that mutates its object afterwards changes nothing delivered.
     state.buffer.push({ expiresAt: now + this.#expiryMs, message: structuredClone(message) });
     return true;
+  }
+
+  /**
+   * A skipped member lost a message: say so at warn level, at most once a second (a burst into a
+   * full room must not flood the log), with how many were skipped since the last line.
+   */
+  #warnSkipped(group: string, channel: string, now: number): void {
+    if (now - this.#lastSkipWarning < 1000) return;
+    this.#lastSkipWarning = now;
+    const skipped = this.skippedFull - this.#skippedAtLastWarning;
+    this.#skippedAtLastWarning = this.skippedFull;
+    this.#logger?.warn(
+      `groupSend(${group}): ${skipped} message(s) skipped for full member(s) such as ${channel}; ` +
+        "raise CHANNEL_CAPACITY if members fall this far behind",
+      { group, channel, skipped },
+    );
   }
 
   #state(channel: string): ChannelState {
