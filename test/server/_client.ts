@@ -103,7 +103,7 @@ export async function handshake(
     const socket = tcpConnect(Number(url.port), url.hostname, () =>
       socket.write(`${lines.join("\r\n")}\r\n\r\n`),
     );
-    socket.on("data", (chunk) => {
+    socket.on("data", (chunk: Buffer) => {
       received += chunk.toString("latin1");
       const end = received.indexOf("\r\n\r\n");
       if (end === -1) return;
@@ -118,4 +118,65 @@ export async function handshake(
     });
     socket.on("error", reject);
   });
+}
+
+/** A client frame: FIN + opcode, masked as clients must mask (RFC 6455 5.3). */
+export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const length = payload.byteLength;
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = new Uint8Array(header + 4 + length);
+  frame[0] = 0x80 | opcode;
+  if (length < 126) {
+    frame[1] = 0x80 | length;
+  } else if (length < 65_536) {
+    frame[1] = 0x80 | 126;
+    new DataView(frame.buffer).setUint16(2, length);
+  } else {
+    frame[1] = 0x80 | 127;
+    new DataView(frame.buffer).setBigUint64(2, BigInt(length));
+  }
+  const mask = crypto.getRandomValues(new Uint8Array(4));
+  frame.set(mask, header);
+  for (let i = 0; i < length; i++) frame[header + 4 + i] = payload[i]! ^ mask[i % 4]!;
+  return frame;
+}
+
+/**
+ * A WebSocket client over a raw TCP socket, for what a well-behaved client never does: stop
+ * reading (`pause()`), or send frames a browser would refuse to build.
+ */
+export async function rawSocket(url: URL, path: string) {
+  const { connect: tcpConnect } = await import("node:net");
+  const socket = tcpConnect(Number(url.port), url.hostname);
+  let received = 0;
+  const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+      socket.once("data", (chunk: Buffer) => {
+        received += chunk.byteLength;
+        if (chunk.toString("latin1").startsWith("HTTP/1.1 101")) resolve();
+        else reject(new Error(`handshake refused: ${chunk.toString("latin1").split("\r\n")[0]}`));
+      });
+    });
+  });
+  socket.on("data", (chunk: Buffer) => {
+    received += chunk.byteLength;
+  });
+  socket.on("error", () => {});
+  return {
+    sendText: (text: string) => socket.write(maskedFrame(0x1, new TextEncoder().encode(text))),
+    sendRaw: (frame: Uint8Array) => socket.write(frame),
+    /** Stops reading: the kernel buffers fill and the server's writes back up. */
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    /** Bytes read so far. */
+    received: () => received,
+    ended,
+    destroy: () => socket.destroy(),
+  };
 }

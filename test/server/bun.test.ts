@@ -1,3 +1,5 @@
 import { serverContract } from "./contract.ts";
+import { securityContract } from "./security-contract.ts";
 
 serverContract("bun");
+securityContract("bun");
