@@ -57,6 +57,8 @@ export class ConsumerRunner implements Connection, ChannelSink {
   #closeRequest: Required<CloseOptions> | null = null;
   #disconnectQueued = false;
   #discardFrames = false;
+  /** Set when the client broke a limit: its later frames are ignored at once. */
+  #inputRefused = false;
   #channelName: string | null = null;
   #stopListening: (() => void) | null = null;
   #groups = new Set<string>();
@@ -117,13 +119,17 @@ export class ConsumerRunner implements Connection, ChannelSink {
 
   /** A frame arrived from the client. */
   receive(data: string | Uint8Array): void {
-    if (this.#state !== "accepted") return;
-    if (frameBytes(data, this.#limits.maxFrameBytes) > this.#limits.maxFrameBytes) {
-      this.#refuseClient(CloseCode.messageTooBig, "message too big");
-      return;
-    }
-    if (this.#rate && !this.#rate.take()) {
-      this.#refuseClient(CloseCode.policyViolation, "rate limit exceeded");
+    if (this.#state !== "accepted" || this.#inputRefused) return;
+    const tooBig = frameBytes(data, this.#limits.maxFrameBytes) > this.#limits.maxFrameBytes;
+    if (tooBig || (this.#rate && !this.#rate.take())) {
+      // Nothing more from this client is queued (nor is the offending frame kept); the frames it
+      // sent before are still handled, then the connection closes.
+      this.#inputRefused = true;
+      this.#queue.push(() =>
+        tooBig
+          ? this.#refuseClient(CloseCode.messageTooBig, "message too big")
+          : this.#refuseClient(CloseCode.policyViolation, "rate limit exceeded"),
+      );
       return;
     }
     const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };

@@ -35,14 +35,22 @@ export function createOriginPolicy(allowed: string[] | null, production: boolean
 function parseRule(entry: string): (url: URL) => boolean {
   const rule = entry.trim().toLowerCase();
   if (rule === "*") return () => true;
-  const wildcard = /^(?:([a-z][a-z0-9+.-]*):\/\/)?\*\.([^/]+)$/.exec(rule);
+  const wildcard = /^(?:([a-z][a-z0-9+.-]*):\/\/)?\*\.([a-z0-9-]+(?:\.[a-z0-9-]+)*)(:\d+)?$/.exec(rule);
   if (wildcard) {
-    const [, scheme, domain] = wildcard;
+    const [, scheme, domain, port] = wildcard;
+    // Without a port in the rule, any port of a subdomain matches.
     return (url) =>
-      (scheme === undefined || url.protocol === `${scheme}:`) && url.host.endsWith(`.${domain}`);
+      (scheme === undefined || url.protocol === `${scheme}:`) &&
+      url.hostname.endsWith(`.${domain}`) &&
+      (port === undefined || url.port === port.slice(1));
   }
-  const exact = new URL(rule).origin;
-  return (url) => url.origin === exact;
+  const url = new URL(rule);
+  const bare = url.pathname === "/" && !url.search && !url.hash && !url.username;
+  if (!/^https?:$/.test(url.protocol) || url.hostname.includes("*") || !bare) {
+    throw new Error(`not an origin: ${entry}`);
+  }
+  const exact = url.origin;
+  return (candidate) => candidate.origin === exact;
 }
 
 /** Whether `entry` is a valid ALLOWED_ORIGINS entry (for settings validation). */
