@@ -454,3 +454,23 @@ describe("createApp() consumer paths", () => {
     expect(seen).toEqual(["lobby", "room games"]);
   });
 });
+
+describe("createApp() path parameters", () => {
+  it("decodes a parameter exactly once", async () => {
+    const r = recorder();
+    const app = appOf([{ file: "items/[id].ts", module: { GET: r.handler("item") } }]);
+    const once = await app.request("/items/%2541"); // %25 is "%": one decoding gives "%41", two "A"
+    expect(await once.json()).toMatchObject({ params: { id: "%41" } });
+    const spaced = await app.request("/items/caf%C3%A9%20au%20lait");
+    expect(await spaced.json()).toMatchObject({ params: { id: "café au lait" } });
+  });
+
+  it("keeps ../ in a parameter as text: nothing maps parameters to files", async () => {
+    const r = recorder();
+    const app = appOf([{ file: "files/[...path].ts", module: { GET: r.handler("files") } }]);
+    const response = await app.request("/files/..%2F..%2Fetc%2Fpasswd");
+    expect(response.status).toBe(200);
+    // Handed to the view as a string to validate, never resolved against the file system.
+    expect(await response.json()).toEqual({ name: "files", params: { path: "../../etc/passwd" } });
+  });
+});
