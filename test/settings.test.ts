@@ -2,15 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { SettingsError } from "../src/errors.ts";
 import { DEFAULT_LIMITS } from "../src/security/limits.ts";
 import { loadSettings } from "../src/settings.ts";
-
-function errorOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
+import { thrown } from "./_support/errors.ts";
 
 describe("loadSettings()", () => {
   it("has safe defaults for an empty environment", () => {
@@ -33,7 +25,7 @@ describe("loadSettings()", () => {
   it("makes one random SECRET_KEY per process in development, and requires one in production", () => {
     expect(loadSettings({}).secretKey.length).toBeGreaterThanOrEqual(32);
     expect(loadSettings({}).secretKey).toBe(loadSettings({}).secretKey);
-    const error = errorOf(() => loadSettings({ NODE_ENV: "production" }));
+    const error = thrown(() => loadSettings({ NODE_ENV: "production" }));
     expect((error as SettingsError).variable).toBe("SECRET_KEY");
     const key = "k".repeat(40);
     expect(loadSettings({ NODE_ENV: "production", SECRET_KEY: key })).toMatchObject({

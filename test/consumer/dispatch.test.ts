@@ -4,16 +4,7 @@ import { DispatchError, handlerName, resolveHandler } from "../../src/consumer/d
 import { JsonConsumer } from "../../src/consumer/json.ts";
 import type { Frame } from "../../src/consumer/peer.ts";
 import { createScope } from "../../src/consumer/scope.ts";
-
-/** The error `run` throws, or undefined if it returns. */
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
+import { thrown } from "../_support/errors.ts";
 
 function expectDispatchError(run: () => unknown, code: "INVALID_TYPE" | "NO_HANDLER") {
   const error = thrown(run);

@@ -12,6 +12,7 @@ import {
   LayerClosedError,
 } from "../../src/errors.ts";
 import type { ChannelLayer, ChannelSink, LayerOptions, Message } from "../../src/layers/layer.ts";
+import { thrown } from "../_support/errors.ts";
 
 /** A clock the test moves by hand, so expiry is checked without sleeping. */
 export interface FakeClock {
@@ -56,15 +57,6 @@ function collectingSink(): ChannelSink & { messages: Message[]; pending: number 
 async function until(condition: () => boolean, ms = 1000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-function errorOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
 }
 
 export function layerContract(name: string, factory: LayerFactory): void {
@@ -349,7 +341,7 @@ export function layerContract(name: string, factory: LayerFactory): void {
         const layer = await make();
         const channel = await layer.newChannel();
         layer.listen(channel, collectingSink());
-        const error = errorOf(() => layer.listen(channel, collectingSink()));
+        const error = thrown(() => layer.listen(channel, collectingSink()));
         expect(error).toBeInstanceOf(ChannelsError);
         expect((error as ChannelsError).code).toBe("CHANNEL_LISTENED");
       });
