@@ -56,7 +56,12 @@ async function main(): Promise<void> {
     if (stopping) process.exit(130); // a second signal means "now"
     stopping = true;
     console.log(`${signal}: closing ${connections.size} connection(s)`);
-    await connections.closeAll(CloseCode.goingAway, "server shutting down", settings.shutdownTimeoutMs);
+    // A handler that never returns must not keep the process alive: give up a second after the timeout.
+    const deadline = new Promise((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs + 1000));
+    await Promise.race([
+      connections.closeAll(CloseCode.goingAway, "server shutting down", settings.shutdownTimeoutMs),
+      deadline,
+    ]);
     await server.close();
     await layer.close();
     console.log("stopped");

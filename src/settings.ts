@@ -36,7 +36,7 @@ export interface Settings {
   allowedOrigins: string[] | null;
   /** `SECRET_KEY`: signs auth tokens. Required in production; a random one per process in development. */
   secretKey: string;
-  /** `MAX_FRAME_BYTES`, `MAX_BUFFERED_BYTES`, `SLOW_CLIENT_POLICY`, `MAX_MESSAGES_PER_SECOND`, `MAX_CONNECTIONS`. */
+  /** `MAX_FRAME_BYTES`, `MAX_BUFFERED_BYTES`, `MAX_PENDING_BYTES`, `SLOW_CLIENT_POLICY`, `MAX_MESSAGES_PER_SECOND`, `MAX_CONNECTIONS`. */
   limits: Limits;
 }
 
@@ -79,6 +79,7 @@ export function loadSettings(env: Environment = process.env): Settings {
         1024,
         1024 ** 3,
       ),
+      maxPendingBytes: readInteger(env, "MAX_PENDING_BYTES", DEFAULT_LIMITS.maxPendingBytes, 1024, 1024 ** 3),
       slowClientPolicy: readChoice(
         env,
         "SLOW_CLIENT_POLICY",

@@ -28,7 +28,12 @@ function recorder() {
   };
 }
 
-const upgradeHeaders = { Upgrade: "websocket", Connection: "Upgrade" };
+const upgradeHeaders = {
+  Upgrade: "websocket",
+  Connection: "Upgrade",
+  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+  "Sec-WebSocket-Version": "13",
+};
 
 class Echo extends Consumer {}
 
@@ -472,5 +477,25 @@ describe("createApp() path parameters", () => {
     expect(response.status).toBe(200);
     // Handed to the view as a string to validate, never resolved against the file system.
     expect(await response.json()).toEqual({ name: "files", params: { path: "../../etc/passwd" } });
+  });
+});
+
+describe("createApp() malformed upgrades", () => {
+  it("answers 400 to an upgrade without a key or version, before any consumer code", async () => {
+    let constructed = 0;
+    class Counted extends Consumer {
+      constructor(...args: ConstructorParameters<typeof Consumer>) {
+        super(...args);
+        constructed++;
+      }
+    }
+    const app = appOf([], [{ file: "echo.ts", module: { default: Counted } }], () => new Response(null));
+    for (const headers of [
+      { Upgrade: "websocket", Connection: "Upgrade" },
+      { ...upgradeHeaders, "Sec-WebSocket-Version": "8" },
+    ]) {
+      expect((await app.request("/echo", { headers })).status).toBe(400);
+    }
+    expect(constructed).toBe(0);
   });
 });

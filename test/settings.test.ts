@@ -48,6 +48,7 @@ describe("loadSettings()", () => {
       maxFrameBytes: 2048,
       maxBufferedBytes: 65_536,
       slowClientPolicy: "drop",
+      maxPendingBytes: DEFAULT_LIMITS.maxPendingBytes,
       maxMessagesPerSecond: 50,
       maxConnections: 1000,
     });

@@ -6,23 +6,11 @@ export class SerialQueue {
   #tasks: Array<() => Promise<void> | void> = [];
   #head = 0;
   #running = false;
-  #idle: Array<() => void> = [];
-
-  /** Tasks waiting, including the one running. */
-  get size(): number {
-    return this.#tasks.length - this.#head + (this.#running ? 1 : 0);
-  }
 
   /** Queues a task. Tasks must handle their own errors; a throw is swallowed to keep the queue alive. */
   push(task: () => Promise<void> | void): void {
     this.#tasks.push(task);
     if (!this.#running) void this.#drain();
-  }
-
-  /** Resolves once every task pushed so far has run. */
-  idle(): Promise<void> {
-    if (!this.#running && this.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   async #drain(): Promise<void> {
@@ -44,6 +32,5 @@ export class SerialQueue {
     this.#tasks = [];
     this.#head = 0;
     this.#running = false;
-    for (const resolve of this.#idle.splice(0)) resolve();
   }
 }

@@ -18,6 +18,13 @@ import { type AcceptOptions, CloseCode, type CloseOptions, type Frame, type Peer
 import { SerialQueue } from "./queue.ts";
 import type { Scope } from "./scope.ts";
 
+/** Close codes a server may put in a close frame (RFC 6455 7.4; 1004-1006 and 1015 are reserved). */
+function isSendableCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999)
+  );
+}
+
 /** How the handshake ends: upgrade with these settings, or answer with an HTTP status. */
 export type HandshakeDecision =
   | { accepted: true; subprotocol: string | null; headers: Record<string, string> }
@@ -35,6 +42,8 @@ export interface RunnerOptions {
 
 /** How long a client that stopped reading gets to complete the close before it is dropped. */
 const SLOW_CLIENT_GRACE_MS = 5000;
+/** How long the runtime may take to open the socket after accept(); past it the upgrade failed. */
+const OPEN_DEADLINE_MS = 10_000;
 
 /** Drives one consumer instance through its connection's life. */
 export class ConsumerRunner implements Connection, ChannelSink {
@@ -66,6 +75,9 @@ export class ConsumerRunner implements Connection, ChannelSink {
   #limits: Limits;
   #rate: RateLimiter | null;
   #pendingBytes = 0;
+  /** Bytes of client frames received but not yet handled. */
+  #inboundBytes = 0;
+  #openTimer: ReturnType<typeof setTimeout> | undefined;
   /** Frames skipped for a slow client under the `drop` policy. */
   droppedFrames = 0;
 
@@ -112,28 +124,43 @@ export class ConsumerRunner implements Connection, ChannelSink {
 
   /** The runtime upgraded the socket: flush what was sent meanwhile. */
   open(peer: Peer): void {
+    clearTimeout(this.#openTimer);
     this.#peer = peer;
     for (const data of this.#pending.splice(0)) peer.send(data);
-    if (this.#closeRequest) peer.close(this.#closeRequest.code, this.#closeRequest.reason);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.#closeRequest) this.#closePeer(this.#closeRequest.code, this.#closeRequest.reason);
+  }
+
+  /** The runtime could not complete an accepted handshake: end the connection as if it dropped. */
+  upgradeFailed(): void {
+    clearTimeout(this.#openTimer);
+    if (this.#peer === null) this.closed(CloseCode.abnormal);
   }
 
   /** A frame arrived from the client. */
   receive(data: string | Uint8Array): void {
     if (this.#state !== "accepted" || this.#inputRefused) return;
-    const tooBig = frameBytes(data, this.#limits.maxFrameBytes) > this.#limits.maxFrameBytes;
-    if (tooBig || (this.#rate && !this.#rate.take())) {
+    const bytes = frameBytes(data, this.#limits.maxFrameBytes);
+    const refusal =
+      bytes > this.#limits.maxFrameBytes
+        ? ([CloseCode.messageTooBig, "message too big"] as const)
+        : this.#rate && !this.#rate.take()
+          ? ([CloseCode.policyViolation, "rate limit exceeded"] as const)
+          : this.#inboundBytes + bytes > this.#limits.maxPendingBytes
+            ? ([CloseCode.policyViolation, "too many unhandled frames"] as const)
+            : null;
+    if (refusal) {
       // Nothing more from this client is queued (nor is the offending frame kept); the frames it
       // sent before are still handled, then the connection closes.
       this.#inputRefused = true;
-      this.#queue.push(() =>
-        tooBig
-          ? this.#refuseClient(CloseCode.messageTooBig, "message too big")
-          : this.#refuseClient(CloseCode.policyViolation, "rate limit exceeded"),
-      );
+      this.#queue.push(() => this.#refuseClient(refusal[0], refusal[1]));
       return;
     }
     const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };
+    this.#inboundBytes += bytes;
     this.#queue.push(async () => {
+      this.#inboundBytes -= bytes;
       // Frames queued before the client left are still handled (Channels does the same); frames
       // behind a close the server started, or behind a failure, are dropped.
       if (this.#discardFrames) return;
@@ -163,11 +190,6 @@ export class ConsumerRunner implements Connection, ChannelSink {
     clearTimeout(timer);
   }
 
-  /** Whether the consumer has accepted and the connection has not started closing. */
-  get isOpen(): boolean {
-    return this.#state === "accepted";
-  }
-
   /** The groups this connection is in. */
   get groups(): ReadonlySet<string> {
     return this.#groups;
@@ -193,6 +215,8 @@ export class ConsumerRunner implements Connection, ChannelSink {
       );
     }
     this.#state = "accepted";
+    // If the runtime never opens the socket (a client gone mid-handshake), do not wait forever.
+    this.#openTimer = setTimeout(() => this.upgradeFailed(), OPEN_DEADLINE_MS);
     this.#decide({ accepted: true, subprotocol, headers: options.headers ?? {} });
   }
 
@@ -221,6 +245,17 @@ export class ConsumerRunner implements Connection, ChannelSink {
   }
 
   close(options: CloseOptions): void {
+    const { code, reason = "" } = options;
+    if (code !== undefined && !isSendableCloseCode(code)) {
+      throw new ConsumerStateError(
+        `${this.#name}.close(): ${code} is not a code a server may send (1000-1003, 1007-1014, 3000-4999)`,
+      );
+    }
+    if (frameBytes(reason, 123) > 123) {
+      throw new ConsumerStateError(
+        `${this.#name}.close(): the reason is over 123 bytes, the most a close frame holds`,
+      );
+    }
     if (this.#state === "connecting") {
       // Before accept there is no socket to carry a close code: 4400-4499 become that HTTP status
       // (4401 -> 401, 4403 -> 403), anything else a 403, as in Channels.
@@ -323,7 +358,18 @@ export class ConsumerRunner implements Connection, ChannelSink {
     this.#state = "closing";
     this.#discardFrames = true;
     this.#closeRequest = { code, reason };
-    this.#peer?.close(code, reason);
+    if (this.#peer) this.#closePeer(code, reason);
+  }
+
+  /** Closes the socket; if the runtime refuses (a broken socket), drops it and ends the connection. */
+  #closePeer(code: number, reason: string): void {
+    try {
+      this.#peer?.close(code, reason);
+    } catch (error) {
+      this.#logError("close", error);
+      this.#peer?.terminate?.();
+      this.#queueDisconnect(code);
+    }
   }
 
   #queueDisconnect(code: number): void {
@@ -333,6 +379,7 @@ export class ConsumerRunner implements Connection, ChannelSink {
     this.#state = "closed";
     this.#pending = [];
     this.#pendingBytes = 0;
+    clearTimeout(this.#openTimer);
     this.#queue.push(async () => {
       await this.#leaveGroups();
       try {

@@ -32,6 +32,11 @@ export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeCo
   return async (c) => {
     const { runtime } = context;
     if (!runtime) return c.text("WebSocket upgrades need a server adapter", 501);
+    // Only a well-formed handshake may start a consumer: the runtime would refuse the rest after
+    // connect() had already run.
+    if (!c.req.header("sec-websocket-key") || c.req.header("sec-websocket-version") !== "13") {
+      return c.text("Bad WebSocket handshake", 400);
+    }
     if (!context.connections.accepting) return c.text("Server is shutting down", 503);
     const { maxConnections } = context.limits;
     if (maxConnections > 0 && context.connections.size >= maxConnections) {
@@ -46,10 +51,17 @@ export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeCo
     context.connections.add(runner);
     const decision = await runner.start();
     if (!decision.accepted) return c.body(null, decision.status as 403);
-    return runtime.upgrade(c, decision, {
-      open: (peer) => runner.open(peer),
-      message: (data) => runner.receive(data),
-      close: (code) => runner.closed(code),
-    });
+    try {
+      const response = await runtime.upgrade(c, decision, {
+        open: (peer) => runner.open(peer),
+        message: (data) => runner.receive(data),
+        close: (code) => runner.closed(code),
+      });
+      if (response.status >= 400) runner.upgradeFailed();
+      return response;
+    } catch (error) {
+      runner.upgradeFailed();
+      throw error;
+    }
   };
 }

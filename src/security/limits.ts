@@ -15,27 +15,32 @@ export interface Limits {
   maxBufferedBytes: number;
   /** `close`: close with 1013 and send nothing more; `drop`: skip frames until the client catches up. */
   slowClientPolicy: SlowClientPolicy;
+  /** Bytes of client frames received but not yet handled (a slow handler); over it: 1008. */
+  maxPendingBytes: number;
   /** Frames per second one client may send (burst of the same size); 0 = no limit. Over it: 1008. */
   maxMessagesPerSecond: number;
   /** Open connections per process; 0 = no limit. Over it, upgrades answer 503. */
   maxConnections: number;
 }
 
-/** Defaults: 1 MiB frames, 4 MiB of backlog per client then close, no rate or connection cap. */
+/** Defaults: 1 MiB frames, 4 MiB of backlog each way per client, no rate or connection cap. */
 export const DEFAULT_LIMITS: Limits = {
   maxFrameBytes: 1024 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
   slowClientPolicy: "close",
+  maxPendingBytes: 4 * 1024 * 1024,
   maxMessagesPerSecond: 0,
   maxConnections: 0,
 };
+
+const encoder = new TextEncoder();
 
 /** Size of a frame in bytes, computing UTF-8 length only when a string could be over `limit`. */
 export function frameBytes(data: string | Uint8Array, limit: number): number {
   if (typeof data !== "string") return data.byteLength;
   // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no encoding to be judged.
   if (data.length * 3 <= limit) return data.length;
-  return new TextEncoder().encode(data).byteLength;
+  return encoder.encode(data).byteLength;
 }
 
 /** A token bucket: `take()` is false once more than `perSecond` frames came within a second. */

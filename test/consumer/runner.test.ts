@@ -373,3 +373,67 @@ describe("Consumer", () => {
     await expect(consumer.send({ text: "hi" })).rejects.toBeInstanceOf(ConsumerStateError);
   });
 });
+
+describe("ConsumerRunner failures around the socket", () => {
+  it("runs disconnect(1006) once when the runtime could not complete an accepted upgrade", async () => {
+    const codes: number[] = [];
+    const { runner } = run(
+      class extends Consumer {
+        override disconnect(code: number) {
+          codes.push(code);
+        }
+      },
+    );
+    expect((await runner.start()).accepted).toBe(true);
+    runner.upgradeFailed();
+    runner.upgradeFailed();
+    await runner.finished;
+    expect(codes).toEqual([1006]);
+  });
+
+  it("refuses close codes a server may not send and reasons over 123 bytes, keeping the socket usable", async () => {
+    const errors: unknown[] = [];
+    const { runner } = run(
+      class extends Consumer {
+        override async receive(frame: Frame) {
+          for (const options of [{ code: 1005 }, { code: 2000 }, { code: 1000, reason: "é".repeat(62) }]) {
+            await this.close(options).catch((error: unknown) => errors.push(error));
+          }
+          await this.send(frame);
+        }
+      },
+    );
+    await runner.start();
+    const peer = new FakePeer();
+    runner.open(peer);
+    runner.receive("still open");
+    await tick();
+    expect(errors).toHaveLength(3);
+    for (const error of errors) expect(error).toBeInstanceOf(ConsumerStateError);
+    expect(peer.sent).toEqual(["still open"]);
+    expect(peer.closes).toEqual([]);
+  });
+
+  it("still ends the connection when the runtime throws while closing", async () => {
+    const codes: number[] = [];
+    const { runner } = run(
+      class extends Consumer {
+        override receive() {
+          return this.close({ code: 4000 });
+        }
+        override disconnect(code: number) {
+          codes.push(code);
+        }
+      },
+    );
+    await runner.start();
+    const peer = new FakePeer();
+    peer.close = () => {
+      throw new Error("socket already broken");
+    };
+    runner.open(peer);
+    runner.receive("close please");
+    await runner.finished;
+    expect(codes).toEqual([4000]);
+  });
+});

@@ -126,3 +126,25 @@ describe("slow clients", () => {
     expect(peer.closes).toEqual([1013]);
   });
 });
+
+describe("unhandled frames", () => {
+  it("closes with 1008 once frames waiting for a slow handler pass maxPendingBytes", async () => {
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    class Slow extends Consumer {
+      override async receive(frame: Frame) {
+        await blocked;
+        await this.send(frame);
+      }
+    }
+    const { runner, peer } = await open({ maxPendingBytes: 2048 }, Slow);
+    for (let i = 0; i < 10; i++) runner.receive("x".repeat(500)); // 5,000 bytes behind a stuck handler
+    release();
+    await tick();
+    await tick();
+    expect(peer.closes).toEqual([1008]);
+    expect(peer.sent.length).toBe(4); // the frames within the bound were handled, in order
+  });
+});
