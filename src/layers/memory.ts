@@ -95,18 +95,26 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
       return next.message;
     }
     options.signal?.throwIfAborted();
+    const { signal } = options;
     return new Promise<Message>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
-      state.waiters.push(waiter);
-      options.signal?.addEventListener(
-        "abort",
-        () => {
-          state.waiters = state.waiters.filter((other) => other !== waiter);
-          this.#forgetIfIdle(channel, state);
-          reject(options.signal?.reason);
+      const onAbort = () => {
+        state.waiters = state.waiters.filter((other) => other !== waiter);
+        this.#forgetIfIdle(channel, state);
+        reject(signal?.reason);
+      };
+      // Settling removes the abort listener: a worker reusing one signal must not pile them up.
+      const waiter: Waiter = {
+        resolve: (message) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(message);
         },
-        { once: true },
-      );
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      state.waiters.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
@@ -164,7 +172,7 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
     const members = this.#groups.get(group);
     if (!members) return;
     for (const [channel, expiresAt] of members) {
-      if (expiresAt <= now) {
+      if (this.#membershipExpired(channel, expiresAt, now)) {
         members.delete(channel);
       } else if (!this.#deliver(channel, message, now)) {
         // Channels' semantics: a full member misses this message; the others still get it.
@@ -199,11 +207,16 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
     this.#groups.clear();
   }
 
+  /** Whether `group` has any member: O(1), for the Redis layer's unsubscribe check. */
+  hasMembers(group: string): boolean {
+    return (this.#groups.get(group)?.size ?? 0) > 0;
+  }
+
   /** The channels currently in `group` (for tests and the communicator). */
   groupChannels(group: string): string[] {
     const now = this.#now();
     return [...(this.#groups.get(group) ?? [])]
-      .filter(([, expiresAt]) => expiresAt > now)
+      .filter(([channel, expiresAt]) => !this.#membershipExpired(channel, expiresAt, now))
       .map(([channel]) => channel);
   }
 
@@ -254,6 +267,11 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
     );
   }
 
+  /** A connected consumer's memberships last as long as it does; others end at `groupExpiry`. */
+  #membershipExpired(channel: string, expiresAt: number, now: number): boolean {
+    return expiresAt <= now && !this.#channels.get(channel)?.sink;
+  }
+
   #state(channel: string): ChannelState {
     let state = this.#channels.get(channel);
     if (!state) {
@@ -289,7 +307,9 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
       this.#forgetIfIdle(channel, state);
     }
     for (const [group, members] of this.#groups) {
-      for (const [channel, expiresAt] of members) if (expiresAt <= now) members.delete(channel);
+      for (const [channel, expiresAt] of members) {
+        if (this.#membershipExpired(channel, expiresAt, now)) members.delete(channel);
+      }
       if (members.size === 0) this.#groups.delete(group);
     }
   }

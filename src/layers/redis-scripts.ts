@@ -53,7 +53,8 @@ return push(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARG
 
 /**
  * KEYS[1] group set. ARGV: 1 pub/sub channel, 2 now, 3 group expiry ms, 4 message JSON,
- * 5 expires-at, 6 default capacity, 7 list ttl, 8 key prefix, 9.. pairs of (Lua pattern, capacity).
+ * 5 expires-at, 6 default capacity, 7 list ttl, 8 key prefix, 9 inbox capacity,
+ * 10.. pairs of (Lua pattern, capacity).
  *
  * Drops expired memberships, queues the message on every member stored in Redis (plain channels
  * on their own list, another process's `!` channels on that process's inbox), then publishes it
@@ -64,7 +65,7 @@ local now = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local rules = {}
-for i = 9, #ARGV, 2 do rules[#rules + 1] = { ARGV[i], tonumber(ARGV[i + 1]) } end
+for i = 10, #ARGV, 2 do rules[#rules + 1] = { ARGV[i], tonumber(ARGV[i + 1]) } end
 local skipped = 0
 for _, channel in ipairs(members) do
   local capacity = tonumber(ARGV[6])
@@ -74,6 +75,8 @@ for _, channel in ipairs(members) do
   local key, payload
   local owner = string.match(channel, '([^.]+)!')
   if owner then
+    -- Another process's channel: its inbox has its own bound; that process applies the channel's.
+    capacity = tonumber(ARGV[9])
     key = ARGV[8] .. ':inbox:' .. owner
     payload = '{"e":' .. ARGV[5] .. ',"c":"' .. channel .. '","m":' .. ARGV[4] .. '}'
   else

@@ -43,6 +43,14 @@ export interface RedisLayerOptions extends LayerOptions {
   logger?: Logger;
 }
 
+/**
+ * Messages a process's inbox (every channel of its consumers, sent from other processes) may
+ * hold. Per-channel capacity is applied when the process takes them in; this only bounds Redis
+ * memory if a process stops draining. Past it, `send` throws `ChannelFull`.
+ */
+export const INBOX_CAPACITY = 10_000;
+// Inbox entries taken per round trip once one has arrived.
+const INBOX_BATCH = 100;
 // How long a blocking read waits before looking again at whether it was cancelled (seconds).
 const BLOCK_SECONDS = 1;
 const RECONNECT_MAX_MS = 500;
@@ -137,10 +145,13 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
     const owner = ownerOf(channel);
     const key = owner ? this.#key("inbox", owner) : this.#key("ch", channel);
     const envelope = this.#envelope(message, owner ? channel : null);
+    // Another process's channels share its inbox: that inbox has its own bound, and the channel's
+    // capacity is applied by the owning process.
+    const capacity = owner ? INBOX_CAPACITY : this.#capacityOf(channel);
     const queued = await this.#call(() =>
-      sendScript.run(this.#redis, [key], [envelope, this.#capacityOf(channel), this.#now(), this.#expiryMs]),
+      sendScript.run(this.#redis, [key], [envelope, capacity, this.#now(), this.#expiryMs]),
     );
-    if (queued === 0) throw new ChannelFull(channel, this.#capacityOf(channel));
+    if (queued === 0) throw new ChannelFull(channel, capacity);
   }
 
   async receive(channel: string, options: { signal?: AbortSignal } = {}): Promise<Message> {
@@ -201,7 +212,7 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
       return;
     }
     await this.#local.groupDiscard(group, channel);
-    if (this.#local.groupChannels(group).length === 0 && this.#subscribed.delete(group)) {
+    if (!this.#local.hasMembers(group) && this.#subscribed.delete(group)) {
       // Best effort: if Redis is down, the subscription dies with the connection anyway.
       await this.#subscriber.unsubscribe(this.#key("gpub", group)).catch(() => {});
     }
@@ -225,6 +236,7 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
           this.#capacity,
           this.#expiryMs,
           this.#prefix,
+          INBOX_CAPACITY,
           ...this.#capacityRules,
         ],
       ),
@@ -300,31 +312,52 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
   /** A group message published by any process: hand it to this process's members. */
   #onGroupMessage(channel: Buffer, payload: Buffer): void {
     const group = channel.toString().slice(this.#key("gpub", "").length);
+    let message: Message;
     try {
-      void this.#local.groupSend(group, JSON.parse(payload.toString()) as Message);
+      message = JSON.parse(payload.toString()) as Message;
     } catch (error) {
-      this.#logger?.error(`redis layer: bad group message on ${group}`, { error });
+      this.#logger?.error(`redis layer: unreadable group message on ${group}`, { error });
+      return;
     }
+    this.#local.groupSend(group, message).catch((error: unknown) => {
+      this.#logger?.error(`redis layer: group message on ${group} refused`, { error });
+    });
   }
 
   /** Messages other processes sent to this process's channels arrive on its inbox list. */
   async #drainInbox(): Promise<void> {
     const inbox = this.#key("inbox", this.#token);
     while (!this.#closed) {
+      let entries: string[];
       try {
         const popped = await this.#inboxReader.blpop(inbox, BLOCK_SECONDS);
         if (!popped) continue;
-        const envelope = JSON.parse(popped[1]) as { e: number; c: string; m: Message };
-        if (envelope.e <= this.#now()) continue;
-        await this.#local.send(envelope.c, envelope.m).catch((error: unknown) => {
-          // The sender could not be told: count it, as groupSend counts full members.
-          this.droppedFull++;
-          this.#logger?.warn(`redis layer: dropped a message for ${envelope.c}`, { error });
-        });
+        // One arrived: take what queued behind it in the same round trip.
+        const more = await this.#inboxReader.lpop(inbox, INBOX_BATCH);
+        entries = [popped[1], ...(more ?? [])];
       } catch {
         if (!this.#closed) await sleep(RECONNECT_MAX_MS); // Redis is away; the client reconnects
+        continue;
       }
+      for (const entry of entries) await this.#takeIn(entry);
     }
+  }
+
+  /** Hands one inbox entry to its local channel, applying that channel's capacity. */
+  async #takeIn(entry: string): Promise<void> {
+    let envelope: { e: number; c: string; m: Message };
+    try {
+      envelope = JSON.parse(entry) as { e: number; c: string; m: Message };
+    } catch (error) {
+      this.#logger?.error("redis layer: unreadable inbox entry", { error });
+      return;
+    }
+    if (envelope.e <= this.#now()) return;
+    await this.#local.send(envelope.c, envelope.m).catch((error: unknown) => {
+      // The sender could not be told: count it, as groupSend counts full members.
+      this.droppedFull++;
+      this.#logger?.warn(`redis layer: dropped a message for ${envelope.c}`, { error });
+    });
   }
 
   async #receiveFromList(key: string, signal: AbortSignal | undefined): Promise<Message> {
@@ -356,11 +389,17 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
       }
     })();
     if (!signal) return this.#call(() => read);
+    let onAbort = () => {};
     const aborted = new Promise<never>((_resolve, reject) => {
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
     });
     read.catch(() => {}); // after an abort its rejection is expected and unobserved
-    return this.#call(() => Promise.race([read, aborted]));
+    try {
+      return await this.#call(() => Promise.race([read, aborted]));
+    } finally {
+      signal.removeEventListener("abort", onAbort); // a worker reusing one signal must not pile them up
+    }
   }
 
   #newBlockingConnection(): Redis {

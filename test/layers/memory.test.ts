@@ -58,3 +58,38 @@ describe("InMemoryChannelLayer bookkeeping", () => {
     expect(layer.skippedFull).toBe(1);
   });
 });
+
+describe("InMemoryChannelLayer memberships of connected consumers", () => {
+  it("keeps a listening channel in its groups past groupExpiry, and drops a plain one", async () => {
+    let now = 0;
+    const layer = new InMemoryChannelLayer({ groupExpiry: 10, now: () => now });
+    const live = await layer.newChannel();
+    const arrived: string[] = [];
+    layer.listen(live, { push: (message) => void arrived.push(message.type), backlog: 0 });
+    await layer.groupAdd("room", live);
+    await layer.groupAdd("room", "plain-worker");
+    now += 11_000;
+    await layer.groupSend("room", { type: "still.here" });
+    expect(arrived).toEqual(["still.here"]);
+    expect(layer.groupChannels("room")).toEqual([live]);
+  });
+});
+
+describe("InMemoryChannelLayer receive() and abort signals", () => {
+  it("removes its abort listener once the message arrives", async () => {
+    const layer = new InMemoryChannelLayer();
+    const listeners = new Set<unknown>();
+    const signal = {
+      aborted: false,
+      throwIfAborted() {},
+      addEventListener: (_type: string, listener: unknown) => listeners.add(listener),
+      removeEventListener: (_type: string, listener: unknown) => listeners.delete(listener),
+    } as unknown as AbortSignal;
+    for (let i = 0; i < 100; i++) {
+      const waiting = layer.receive("worker", { signal });
+      await layer.send("worker", { type: "job" });
+      await waiting;
+    }
+    expect(listeners.size).toBe(0);
+  });
+});
