@@ -3,6 +3,7 @@
  * project, a generated manifest, or a test using `app.request()`.
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Runtime } from "./adapters/runtime.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
@@ -51,7 +52,9 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Hono {
   const app = new Hono({ strict: false });
   const logger = options.logger ?? createLogger();
-  const allowOrigin = createOriginPolicy(options.allowedOrigins ?? null, options.production ?? false);
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const allowedOrigins = options.allowedOrigins ?? null;
+  const allowOrigin = createOriginPolicy(allowedOrigins, options.production ?? false);
   registerRoutes(
     app,
     resolveManifest(options.manifest),
@@ -60,28 +63,39 @@ export function createApp(options: AppOptions): Hono {
       logger,
       connections: options.connections ?? new ConnectionSet(),
       layer: options.layer ?? getChannelLayer(),
-      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      limits,
     },
     {
       http: [
-        cors({
-          origin: (origin, c) => (origin && allowOrigin(origin, c.req.header("host")) ? origin : null),
-          credentials: true,
+        // `*` allows any origin, so it must not also carry the user's cookies (credentials).
+        allowedOrigins?.includes("*")
+          ? cors({ origin: "*" })
+          : cors({
+              origin: (origin, c) => (origin && allowOrigin(origin, c.req.header("host")) ? origin : null),
+              credentials: true,
+            }),
+        bodyLimit({
+          maxSize: limits.maxBodyBytes,
+          onError: (c) =>
+            c.json(
+              { error: "BODY_TOO_LARGE", message: `Bodies are limited to ${limits.maxBodyBytes} bytes.` },
+              413,
+            ),
         }),
       ],
       sockets: [originCheck(allowOrigin)],
+      onError: (error, c) => {
+        // Redis being away is an outage, not a bug in the view: say so, and let clients retry.
+        if (error instanceof LayerUnavailableError) {
+          return c.json(
+            { error: error.code, message: "The channel layer is unavailable; try again shortly." },
+            503,
+          );
+        }
+        logger.error(`${c.req.method} ${c.req.path} failed`, { error });
+        return c.text("Internal Server Error", 500);
+      },
     },
   );
-  app.onError((error, c) => {
-    // Redis being away is an outage, not a bug in the view: say so, and let clients retry.
-    if (error instanceof LayerUnavailableError) {
-      return c.json(
-        { error: error.code, message: "The channel layer is unavailable; try again shortly." },
-        503,
-      );
-    }
-    logger.error(`${c.req.method} ${c.req.path} failed`, { error });
-    return c.text("Internal Server Error", 500);
-  });
   return app;
 }

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     port: settings.port,
     hostname: settings.host,
     maxFrameBytes: settings.limits.maxFrameBytes,
+    maxBufferedBytes: settings.limits.maxBufferedBytes,
   });
 
   console.log(

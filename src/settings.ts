@@ -94,6 +94,7 @@ export function loadSettings(env: Environment = process.env): Settings {
         1_000_000,
       ),
       maxConnections: readInteger(env, "MAX_CONNECTIONS", DEFAULT_LIMITS.maxConnections, 0, 10_000_000),
+      maxBodyBytes: readInteger(env, "MAX_BODY_BYTES", DEFAULT_LIMITS.maxBodyBytes, 1, 1024 ** 3),
     },
   };
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "bun:test";
 import { type Context, Hono, type Next } from "hono";
-import { Consumer, createApp, type ManifestEntry, type Runtime } from "../src/index.ts";
+import {
+  Consumer,
+  createApp,
+  LayerUnavailableError,
+  type ManifestEntry,
+  type Runtime,
+} from "../src/index.ts";
 
 /** Builds an app from in-memory route and consumer modules, as a generated manifest would. */
 function appOf(routes: ManifestEntry[], consumers: ManifestEntry[] = [], runtime?: Runtime["upgrade"]) {
@@ -497,5 +503,56 @@ describe("createApp() malformed upgrades", () => {
       expect((await app.request("/echo", { headers })).status).toBe(400);
     }
     expect(constructed).toBe(0);
+  });
+});
+
+describe("createApp() framework middleware", () => {
+  it("answers 413 to a body over maxBodyBytes before the view reads it", async () => {
+    const app = createApp({
+      manifest: {
+        routes: [{ file: "echo.ts", module: { POST: async (c: Context) => c.text(await c.req.text()) } }],
+        consumers: [],
+      },
+      limits: { maxBodyBytes: 16 },
+    });
+    expect((await app.request("/echo", { method: "POST", body: "small" })).status).toBe(200);
+    const big = await app.request("/echo", { method: "POST", body: "x".repeat(17) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ error: "BODY_TOO_LARGE" });
+  });
+
+  it("answers 503 when the layer is unavailable, in a view and in a consumer's middleware", async () => {
+    const down = async () => {
+      throw new LayerUnavailableError(new Error("connection refused"));
+    };
+    const app = createApp({
+      manifest: {
+        routes: [{ file: "push.ts", module: { POST: down } }],
+        consumers: [
+          { file: "_middleware.ts", module: { default: down } },
+          { file: "echo.ts", module: { default: Echo } },
+        ],
+      },
+    });
+    for (const response of [
+      await app.request("/push", { method: "POST" }),
+      await app.request("/echo", { headers: upgradeHeaders }),
+    ]) {
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ error: "LAYER_UNAVAILABLE" });
+    }
+  });
+
+  it("sends a literal * without credentials when ALLOWED_ORIGINS is *", async () => {
+    const app = createApp({
+      manifest: {
+        routes: [{ file: "index.ts", module: { GET: (c: Context) => c.text("ok") } }],
+        consumers: [],
+      },
+      allowedOrigins: ["*"],
+    });
+    const response = await app.request("/", { headers: { Origin: "https://anywhere.example" } });
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-allow-credentials")).toBeNull();
   });
 });

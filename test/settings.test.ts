@@ -51,6 +51,7 @@ describe("loadSettings()", () => {
       maxPendingBytes: DEFAULT_LIMITS.maxPendingBytes,
       maxMessagesPerSecond: 50,
       maxConnections: 1000,
+      maxBodyBytes: DEFAULT_LIMITS.maxBodyBytes,
     });
   });
 

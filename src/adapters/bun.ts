@@ -2,7 +2,7 @@
 import type { Server as BunServer, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Context, Hono } from "hono";
 import type { Runtime, ServeOptions, Server, SocketEvents, Upgrader } from "./runtime.ts";
-import { toBytes } from "./runtime.ts";
+import { serverUrl, toBytes } from "./runtime.ts";
 
 /** What each Bun socket carries: the events of the connection it belongs to. */
 type SocketData = { events: SocketEvents };
@@ -43,12 +43,16 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     port: options.port,
     hostname: options.hostname,
     fetch: (request, bunServer) => app.fetch(request, bunServer),
-    websocket: { ...websocket, maxPayloadLength: options.maxFrameBytes },
+    // Bun silently drops sends past its own backpressure limit (16 MiB by default); keep it above
+    // ours so the runner's slow-client policy is what acts.
+    websocket: {
+      ...websocket,
+      maxPayloadLength: options.maxFrameBytes,
+      backpressureLimit: Math.max(16 * 1024 * 1024, 2 * (options.maxBufferedBytes ?? 0)),
+    },
   });
   return {
-    url: new URL(
-      `http://${options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname}:${server.port}`,
-    ),
+    url: serverUrl(options.hostname, server.port ?? options.port),
     close: () => server.stop(true),
   };
 }

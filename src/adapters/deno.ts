@@ -1,7 +1,7 @@
 /** Deno adapter: `Deno.serve` and `Deno.upgradeWebSocket`. */
 import type { Context, Hono } from "hono";
 import type { Runtime, ServeOptions, Server, Upgrader } from "./runtime.ts";
-import { toBytes } from "./runtime.ts";
+import { serverUrl, toBytes } from "./runtime.ts";
 
 // Deno's own type library is not on npm; these are the only Deno APIs this file calls.
 interface DenoAddr {
@@ -55,7 +55,7 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
   );
   const { hostname, port } = server.addr;
   return {
-    url: new URL(`http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`),
+    url: serverUrl(hostname, port),
     close: () => server.shutdown(),
   };
 }

@@ -5,7 +5,7 @@ import { type HttpBindings, serve as nodeServe, upgradeWebSocket } from "@hono/n
 import type { Context, Hono } from "hono";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Runtime, ServeOptions, Server, Upgrader } from "./runtime.ts";
-import { toBytes } from "./runtime.ts";
+import { serverUrl, toBytes } from "./runtime.ts";
 
 // `ws` picks the subprotocol in a server-wide callback, after our handler has decided; the
 // decision travels from one to the other on the request object.
@@ -56,7 +56,7 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
   });
   const { address, port } = server.address() as AddressInfo;
   return {
-    url: new URL(`http://${address.includes(":") ? `[${address}]` : address}:${port}`),
+    url: serverUrl(address, port),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets.clients) socket.terminate();

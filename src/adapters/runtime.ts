@@ -33,6 +33,8 @@ export interface ServeOptions {
   hostname: string;
   /** Frames larger than this are refused by the runtime itself (1009) where it can. */
   maxFrameBytes?: number;
+  /** The runner's per-socket backlog limit; runtimes with their own limit keep it above this. */
+  maxBufferedBytes?: number;
 }
 
 /** A listening server. */
@@ -57,4 +59,9 @@ export function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return new Uint8Array(data);
+}
+
+/** `http://host:port`, with an IPv6 address in brackets. */
+export function serverUrl(hostname: string, port: number): URL {
+  return new URL(`http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`);
 }

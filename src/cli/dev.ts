@@ -28,11 +28,17 @@ function exited(server: ChildProcess): Promise<void> {
   return new Promise((resolve) => server.once("exit", () => resolve()));
 }
 
-async function restart(reason: string): Promise<void> {
-  console.log(`[dev] ${reason}: restarting`);
-  child.kill("SIGTERM");
-  await exited(child);
-  if (!stopping) child = start();
+// Restarts run one after another: two bursts of changes must not start two servers.
+let restarting: Promise<void> = Promise.resolve();
+
+function restart(reason: string): Promise<void> {
+  restarting = restarting.then(async () => {
+    console.log(`[dev] ${reason}: restarting`);
+    child.kill("SIGTERM");
+    await exited(child);
+    if (!stopping) child = start();
+  });
+  return restarting;
 }
 
 for (const directory of watched.filter((path) => existsSync(path))) {

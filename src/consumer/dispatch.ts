@@ -43,7 +43,7 @@ export function registerFrameworkClass(base: abstract new (...args: never[]) => 
 const cache = new WeakMap<object, Map<string, string>>();
 
 /**
- * The method a consumer declares for `type`. Walks the instance's own classes up to the first
+ * The method a consumer declares for `type` (unbound: call it with the consumer as `this`). Walks the instance's own classes up to the first
  * framework class; a name that any framework class defines is refused even if the user overrides it.
  */
 export function resolveHandler(consumer: object, type: unknown): (message: unknown) => unknown {
@@ -58,8 +58,7 @@ export function resolveHandler(consumer: object, type: unknown): (message: unkno
     name = findHandler(prototype, type);
     byType.set(type as string, name);
   }
-  const handler = (consumer as Record<string, unknown>)[name] as (message: unknown) => unknown;
-  return handler.bind(consumer);
+  return (consumer as Record<string, unknown>)[name] as (message: unknown) => unknown;
 }
 
 function findHandler(prototype: object, type: unknown): string {

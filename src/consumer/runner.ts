@@ -305,7 +305,7 @@ export class ConsumerRunner implements Connection, ChannelSink {
         return;
       }
       try {
-        await handler(message);
+        await handler.call(this.consumer, message);
       } catch (error) {
         this.#fail(handlerName(message.type), error, message.type);
       }

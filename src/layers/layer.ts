@@ -2,7 +2,7 @@
  * The channel layer: the one interface every backend implements (memory.ts, redis.ts), its
  * message types, naming rules and defaults. Names and semantics follow Django Channels.
  */
-import { ChannelsError, InvalidMessageError, InvalidNameError } from "../errors.ts";
+import { InvalidMessageError, InvalidNameError, LayerUnavailableError } from "../errors.ts";
 
 /** A message on the layer: an object whose `type` picks the consumer handler it reaches. */
 export interface Message {
@@ -137,13 +137,13 @@ export function capacityLookup(options: LayerOptions): (channel: string) => numb
   return (channel) => rules.find((rule) => rule.regex.test(channel))?.capacity ?? fallback;
 }
 
-/** Resolves once `layer` is up; rejects with a `ChannelsError` (code LAYER_UNAVAILABLE) after `timeoutMs`. */
+/** Resolves once `layer` is up; rejects with `LayerUnavailableError` after `timeoutMs`. */
 export function waitUntilUp(layer: ChannelLayer, timeoutMs = 5000): Promise<void> {
   if (layer.status === "up") return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
-      reject(new ChannelsError("LAYER_UNAVAILABLE", `The channel layer was not up within ${timeoutMs} ms.`));
+      reject(new LayerUnavailableError(new Error(`not up within ${timeoutMs} ms`)));
     }, timeoutMs);
     const stop = layer.onStatus((status) => {
       if (status !== "up") return;

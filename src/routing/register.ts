@@ -3,16 +3,18 @@
  * through the `routes/` tree, upgrade requests through the `consumers/` tree, so a page and its
  * socket can share one URL.
  */
-import { type Handler, Hono, type MiddlewareHandler } from "hono";
+import { type ErrorHandler, type Handler, Hono, type MiddlewareHandler } from "hono";
 import { createUpgradeHandler, isWebSocketUpgrade, type UpgradeContext } from "../consumer/upgrade.ts";
 import type { HttpRoute, MiddlewareRoute, RouteTable } from "./manifest.ts";
 
 /** The framework's own middleware, run before any `_middleware` file of the tree. */
 export interface FrameworkMiddleware {
-  /** For HTTP requests: CORS. */
+  /** For HTTP requests: CORS, the body limit. */
   http: MiddlewareHandler[];
   /** For upgrade requests: the origin check. */
   sockets: MiddlewareHandler[];
+  /** Answers an error thrown by a view, a consumer's middleware or an upgrade. */
+  onError?: ErrorHandler;
 }
 
 /** Mounts both trees on `app`: its HTTP routes directly, upgrades through a router of their own. */
@@ -28,6 +30,10 @@ export function registerRoutes(
     await next();
   };
   const sockets = new Hono({ strict: false });
+  if (framework.onError) {
+    sockets.onError(framework.onError);
+    app.onError(framework.onError);
+  }
   sockets.use(provideLayer, ...framework.sockets);
   useRootMiddleware(sockets, table.socketMiddleware);
   for (const route of table.sockets) {

@@ -3,11 +3,12 @@
  * sessions). `tokenAuth()` reads a JWT signed with SECRET_KEY from the `Authorization: Bearer`
  * header, a `token` query parameter (browsers cannot set headers on a WebSocket) or the `session`
  * cookie, and puts the user on the context: `c.var.user` in views, `this.scope.user` in consumers.
- * No token: the request goes on anonymous (`user` null). A tampered or expired token: 401, before
- * any view or consumer code runs.
+ * No token: the request goes on anonymous (`user` null). A tampered or expired header or query
+ * token: 401, before any view or consumer code runs. A bad session cookie is cleared and the
+ * request goes on anonymous.
  */
 import type { MiddlewareHandler } from "hono";
-import { getCookie } from "hono/cookie";
+import { deleteCookie, getCookie } from "hono/cookie";
 import { sign, verify } from "hono/jwt";
 import type { User } from "../consumer/scope.ts";
 
@@ -44,12 +45,19 @@ export async function verifyToken(token: string, secret: string): Promise<User |
 export function tokenAuth(options: TokenAuthOptions): MiddlewareHandler {
   const cookie = options.cookie ?? "session";
   return async (c, next) => {
-    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    const token = bearer ?? c.req.query("token") ?? getCookie(c, cookie);
-    if (token !== undefined) {
-      const user = await verifyToken(token, options.secret);
+    const explicit =
+      /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? c.req.query("token");
+    if (explicit !== undefined) {
+      const user = await verifyToken(explicit, options.secret);
       if (!user) return c.json({ error: "INVALID_TOKEN", message: "The token is invalid or expired." }, 401);
       c.set("user", user);
+    } else {
+      // A cookie is sent by the browser on its own: a stale one (expired, or signed with a key
+      // since rotated) means "logged out", not "refuse everything".
+      const session = getCookie(c, cookie);
+      const user = session === undefined ? null : await verifyToken(session, options.secret);
+      if (user) c.set("user", user);
+      else if (session !== undefined) deleteCookie(c, cookie, { path: "/" });
     }
     await next();
   };

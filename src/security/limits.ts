@@ -21,6 +21,8 @@ export interface Limits {
   maxMessagesPerSecond: number;
   /** Open connections per process; 0 = no limit. Over it, upgrades answer 503. */
   maxConnections: number;
+  /** Largest HTTP request body a view can read, in bytes; larger ones answer 413. */
+  maxBodyBytes: number;
 }
 
 /** Defaults: 1 MiB frames, 4 MiB of backlog each way per client, no rate or connection cap. */
@@ -31,6 +33,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxPendingBytes: 4 * 1024 * 1024,
   maxMessagesPerSecond: 0,
   maxConnections: 0,
+  maxBodyBytes: 1024 * 1024,
 };
 
 const encoder = new TextEncoder();

@@ -61,10 +61,10 @@ describe("resolveHandler()", () => {
   }
   const room = () => new Room(createScope("/"));
 
-  it("returns the method named after the type, bound to the consumer", () => {
+  it("returns the method named after the type, to call on the consumer", () => {
     const consumer = room();
     const message = { type: "chat.message", text: "hi" };
-    expect(resolveHandler(consumer, "chat.message")(message)).toBe(consumer);
+    expect(resolveHandler(consumer, "chat.message").call(consumer, message)).toBe(consumer);
     expect(consumer.received).toEqual([message]);
   });
 
@@ -134,7 +134,7 @@ describe("resolveHandler()", () => {
     }
     class B extends A {}
     const consumer = new B(createScope("/"));
-    expect(resolveHandler(consumer, "foo.bar")({ type: "foo.bar" })).toBe(consumer);
+    expect(resolveHandler(consumer, "foo.bar").call(consumer, { type: "foo.bar" })).toBe(consumer);
   });
 
   it("prefers a subclass's override of a user handler", () => {

@@ -67,3 +67,13 @@ describe("tokenAuth()", () => {
     expect(await response.json()).toMatchObject({ error: "INVALID_TOKEN" });
   });
 });
+
+describe("tokenAuth() and the session cookie", () => {
+  it("treats a stale session cookie as logged out and clears it, instead of refusing the request", async () => {
+    const stale = await issueToken({ id: "7", name: "ada" }, "the-key-before-a-restart-0123456789ab");
+    const response = await app().request("/", { headers: { Cookie: `session=${stale}` } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ user: null });
+    expect(response.headers.get("set-cookie")).toMatch(/^session=;.*Max-Age=0/);
+  });
+});

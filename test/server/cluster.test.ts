@@ -7,9 +7,10 @@
  * under CI=true.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { issueToken } from "../../src/security/auth.ts";
 import { describeWithRedis } from "../_support/redis.ts";
 import { connect, type TestSocket } from "./_client.ts";
-import { type ServerProcess, startServer } from "./_fixture.ts";
+import { type ServerProcess, startServer, TEST_SECRET } from "./_fixture.ts";
 import { isAvailable, type RuntimeName } from "./_runtimes.ts";
 
 const RUNTIMES: RuntimeName[] = ["bun", "deno", "node"];
@@ -192,7 +193,10 @@ function clusterSuite(redisUrl: () => string): void {
           const topic = `from-${origin.runtime}`;
           const response = await fetch(new URL("/api/updates", origin.server.url), {
             method: "POST",
-            headers: { "content-type": "application/json" },
+            headers: {
+              "content-type": "application/json",
+              authorization: `Bearer ${await issueToken({ id: "editor", name: "editor" }, TEST_SECRET)}`,
+            },
             body: JSON.stringify({ topic, data: { origin: origin.runtime } }),
           });
           expect(response.status).toBe(202);

@@ -3,8 +3,9 @@
  * bun.test.ts, deno.test.ts and node.test.ts each run it on their runtime.
  */
 import { afterAll, beforeAll, expect, it } from "bun:test";
+import { issueToken } from "../../src/security/auth.ts";
 import { connect, handshake, type TestSocket } from "./_client.ts";
-import { type ServerProcess, startServer } from "./_fixture.ts";
+import { type ServerProcess, startServer, TEST_SECRET } from "./_fixture.ts";
 import { describeOnRuntime, type RuntimeName } from "./_runtimes.ts";
 
 export function serverContract(runtime: RuntimeName): void {
@@ -257,12 +258,21 @@ export function serverContract(runtime: RuntimeName): void {
         expect(await watching.receiveNothing(200)).toBe(true);
 
         // Bad bodies are refused and push nothing: the next frame each dashboard gets is the good update.
-        const post = (body: string) =>
+        const token = await issueToken({ id: "editor", name: "editor" }, TEST_SECRET);
+        const post = (body: string, authorization = `Bearer ${token}`) =>
           fetch(new URL("/api/updates", server.url), {
             method: "POST",
-            headers: { "content-type": "application/json" },
+            headers: { "content-type": "application/json", authorization },
             body,
           });
+        // Broadcasting needs a logged-in user.
+        const anonymous = await fetch(new URL("/api/updates", server.url), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ topic: "orders" }),
+        });
+        expect(anonymous.status).toBe(401);
+        await anonymous.body?.cancel();
         for (const bad of ["not json", JSON.stringify({ data: { n: 1 } }), JSON.stringify({ topic: "" })]) {
           const response = await post(bad);
           expect(response.status).toBe(400);
