@@ -1,4 +1,5 @@
 /** A promise-based WebSocket client for tests: await the next message, await the close. */
+import { wsFrame } from "./_raw-socket.ts";
 
 /** A message as received: text, or binary as bytes. */
 export type Received = string | Uint8Array;
@@ -82,6 +83,25 @@ export function connect(
   });
 }
 
+/** One request/answer on a fresh socket, as a client that plays by the rules. */
+export async function roundTrip(url: string, data: string | Uint8Array): Promise<string | Uint8Array> {
+  const socket = new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer from ${url}`)), 5000);
+      socket.addEventListener("open", () => socket.send(data));
+      socket.addEventListener("message", (event) => {
+        clearTimeout(timer);
+        resolve(typeof event.data === "string" ? event.data : new Uint8Array(event.data as ArrayBuffer));
+      });
+      socket.addEventListener("error", () => reject(new Error(`${url} failed`)));
+    });
+  } finally {
+    socket.close(1000);
+  }
+}
+
 /** The status and headers of a raw WebSocket handshake: what the client sees before any frame. */
 export async function handshake(
   url: URL,
@@ -122,23 +142,7 @@ export async function handshake(
 
 /** A client frame: FIN + opcode, masked as clients must mask (RFC 6455 5.3). */
 export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
-  const length = payload.byteLength;
-  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = new Uint8Array(header + 4 + length);
-  frame[0] = 0x80 | opcode;
-  if (length < 126) {
-    frame[1] = 0x80 | length;
-  } else if (length < 65_536) {
-    frame[1] = 0x80 | 126;
-    new DataView(frame.buffer).setUint16(2, length);
-  } else {
-    frame[1] = 0x80 | 127;
-    new DataView(frame.buffer).setBigUint64(2, BigInt(length));
-  }
-  const mask = crypto.getRandomValues(new Uint8Array(4));
-  frame.set(mask, header);
-  for (let i = 0; i < length; i++) frame[header + 4 + i] = payload[i]! ^ mask[i % 4]!;
-  return frame;
+  return wsFrame(opcode, payload);
 }
 
 /**
