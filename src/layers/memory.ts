@@ -75,7 +75,9 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
     assertMessage(message);
     const now = this.#now();
     this.#maybeSweep(now);
-    if (!this.#deliver(channel, message, now)) throw new ChannelFull(channel, this.#capacityOf(channel));
+    if (!this.#deliver(channel, () => structuredClone(message), now)) {
+      throw new ChannelFull(channel, this.#capacityOf(channel));
+    }
   }
 
   async receive(channel: string, options: { signal?: AbortSignal } = {}): Promise<Message> {
@@ -167,6 +169,14 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
     this.#assertOpen();
     assertGroupName(group);
     assertMessage(message);
+    this.deliverToGroup(group, () => structuredClone(message));
+  }
+
+  /**
+   * @internal Gives each member of `group` its own copy from `copy()`. The Redis layer passes a
+   * JSON parse of the payload it received, which is cheaper than cloning a parsed object.
+   */
+  deliverToGroup(group: string, copy: () => Message): void {
     const now = this.#now();
     this.#maybeSweep(now);
     const members = this.#groups.get(group);
@@ -174,7 +184,7 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
     for (const [channel, expiresAt] of members) {
       if (this.#membershipExpired(channel, expiresAt, now)) {
         members.delete(channel);
-      } else if (!this.#deliver(channel, message, now)) {
+      } else if (!this.#deliver(channel, copy, now)) {
         // Channels' semantics: a full member misses this message; the others still get it.
         this.skippedFull++;
         this.#warnSkipped(group, channel, now);
@@ -229,25 +239,25 @@ export class InMemoryChannelLayer<M extends MessageMap = MessageMap> implements 
 
   // --- internals ---------------------------------------------------------------------------------
 
-  /** Hands a copy of `message` to the channel's consumer, a waiting receiver or its buffer; false if full. */
-  #deliver(channel: string, message: Message, now: number): boolean {
+  /** Hands a fresh copy (from `copy()`) to the channel's consumer, a waiting receiver or its buffer; false if full. */
+  #deliver(channel: string, copy: () => Message, now: number): boolean {
     const capacity = this.#capacityOf(channel);
     const existing = this.#channels.get(channel);
     if (existing?.sink) {
       if (existing.sink.backlog >= capacity) return false;
-      existing.sink.push(structuredClone(message));
+      existing.sink.push(copy());
       return true;
     }
     const waiter = existing?.waiters.shift();
     if (waiter) {
-      waiter.resolve(structuredClone(message));
+      waiter.resolve(copy());
       return true;
     }
     const state = existing ?? this.#state(channel);
     this.#dropExpired(channel, state, now);
     if (state.buffer.length >= capacity) return false;
     // Copied now, so a sender that mutates its object afterwards changes nothing delivered.
-    state.buffer.push({ expiresAt: now + this.#expiryMs, message: structuredClone(message) });
+    state.buffer.push({ expiresAt: now + this.#expiryMs, message: copy() });
     return true;
   }
 

@@ -312,16 +312,15 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
   /** A group message published by any process: hand it to this process's members. */
   #onGroupMessage(channel: Buffer, payload: Buffer): void {
     const group = channel.toString().slice(this.#key("gpub", "").length);
-    let message: Message;
+    const text = payload.toString();
     try {
-      message = JSON.parse(payload.toString()) as Message;
+      assertMessage(JSON.parse(text));
     } catch (error) {
       this.#logger?.error(`redis layer: unreadable group message on ${group}`, { error });
       return;
     }
-    this.#local.groupSend(group, message).catch((error: unknown) => {
-      this.#logger?.error(`redis layer: group message on ${group} refused`, { error });
-    });
+    // Each member gets its own parse of the payload: as good as a clone, and cheaper.
+    this.#local.deliverToGroup(group, () => JSON.parse(text) as Message);
   }
 
   /** Messages other processes sent to this process's channels arrive on its inbox list. */
