@@ -39,6 +39,17 @@ function run(consumer: new (scope: ReturnType<typeof createScope>) => Consumer, 
   return { runner, lines };
 }
 
+/** A consumer class that records its disconnect codes, and the list they land in. */
+function disconnectRecorder() {
+  const codes: number[] = [];
+  class Recorder extends Consumer {
+    override disconnect(code: number) {
+      codes.push(code);
+    }
+  }
+  return { codes, Recorder };
+}
+
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("ConsumerRunner handshake", () => {
@@ -288,14 +299,8 @@ describe("ConsumerRunner disconnect", () => {
   });
 
   it("shutdown() closes with 1001 and runs disconnect when the client completes the close", async () => {
-    const codes: number[] = [];
-    const { runner } = run(
-      class extends Consumer {
-        override disconnect(code: number) {
-          codes.push(code);
-        }
-      },
-    );
+    const { codes, Recorder } = disconnectRecorder();
+    const { runner } = run(Recorder);
     await runner.start();
     const peer = new FakePeer();
     runner.open(peer);
@@ -307,14 +312,8 @@ describe("ConsumerRunner disconnect", () => {
   });
 
   it("shutdown() runs disconnect after its timeout when the client never answers", async () => {
-    const codes: number[] = [];
-    const { runner } = run(
-      class extends Consumer {
-        override disconnect(code: number) {
-          codes.push(code);
-        }
-      },
-    );
+    const { codes, Recorder } = disconnectRecorder();
+    const { runner } = run(Recorder);
     await runner.start();
     runner.open(new FakePeer());
     await runner.shutdown(1001, "bye", 20);
@@ -376,14 +375,8 @@ describe("Consumer", () => {
 
 describe("ConsumerRunner failures around the socket", () => {
   it("runs disconnect(1006) once when the runtime could not complete an accepted upgrade", async () => {
-    const codes: number[] = [];
-    const { runner } = run(
-      class extends Consumer {
-        override disconnect(code: number) {
-          codes.push(code);
-        }
-      },
-    );
+    const { codes, Recorder } = disconnectRecorder();
+    const { runner } = run(Recorder);
     expect((await runner.start()).accepted).toBe(true);
     runner.upgradeFailed();
     runner.upgradeFailed();
