@@ -74,6 +74,8 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
   readonly #now: () => number;
   readonly #logger: Logger | undefined;
   readonly #subscribed = new Set<string>();
+  /** The last queued join or leave per group, so they run in order (see #inOrder). */
+  readonly #groupOps = new Map<string, Promise<void>>();
   readonly #statusListeners = new Set<(status: LayerStatus) => void>();
   #status: LayerStatus = "connecting";
   /** Whether the subscriber's current connection has subscribed every group of `#subscribed`. */
@@ -195,12 +197,14 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
       );
       return;
     }
-    if (!this.#subscribed.has(group)) {
-      // Subscribe before counting the member in: a groupSend that follows must reach it.
-      await this.#call(() => this.#subscriber.subscribe(this.#key("gpub", group)));
-      this.#subscribed.add(group);
-    }
-    await this.#local.groupAdd(group, channel);
+    await this.#inOrder(group, async () => {
+      if (!this.#subscribed.has(group)) {
+        // Subscribe before counting the member in: a groupSend that follows must reach it.
+        await this.#call(() => this.#subscriber.subscribe(this.#key("gpub", group)));
+        this.#subscribed.add(group);
+      }
+      await this.#local.groupAdd(group, channel);
+    });
   }
 
   async groupDiscard(group: string, channel: string): Promise<void> {
@@ -211,11 +215,27 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
       await this.#call(() => this.#redis.zrem(this.#key("group", group), channel));
       return;
     }
-    await this.#local.groupDiscard(group, channel);
-    if (!this.#local.hasMembers(group) && this.#subscribed.delete(group)) {
-      // Best effort: if Redis is down, the subscription dies with the connection anyway.
-      await this.#subscriber.unsubscribe(this.#key("gpub", group)).catch(() => {});
-    }
+    await this.#inOrder(group, async () => {
+      await this.#local.groupDiscard(group, channel);
+      if (!this.#local.hasMembers(group) && this.#subscribed.delete(group)) {
+        // Best effort: if Redis is down, the subscription dies with the connection anyway.
+        await this.#subscriber.unsubscribe(this.#key("gpub", group)).catch(() => {});
+      }
+    });
+  }
+
+  /**
+   * Runs one group's local joins and leaves one after another. Interleaved, a leave could send its
+   * UNSUBSCRIBE after a concurrent join's SUBSCRIBE, leaving a member counted but not subscribed.
+   */
+  #inOrder(group: string, task: () => Promise<void>): Promise<void> {
+    const run = (this.#groupOps.get(group) ?? Promise.resolve()).then(task);
+    const settled = run.catch(() => {});
+    this.#groupOps.set(group, settled);
+    void settled.then(() => {
+      if (this.#groupOps.get(group) === settled) this.#groupOps.delete(group);
+    });
+    return run;
   }
 
   async groupSend(group: string, message: MessageOf<M>): Promise<void> {

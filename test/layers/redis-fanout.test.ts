@@ -96,6 +96,33 @@ describeWithRedis(
       expect(await subscribed()).toEqual([]);
       expect(process.size.subscriptions).toBe(0);
     });
+
+    it("stays subscribed when joins and leaves of one group overlap", async () => {
+      const prefix = `race-${crypto.randomUUID()}`;
+      const process = await layer(prefix);
+      const sender = await layer(prefix);
+      const redis = admin();
+      for (let round = 0; round < 20; round++) {
+        const a = await process.newChannel();
+        const b = await process.newChannel();
+        const arrived: Message[] = [];
+        process.listen(b, { push: (message) => void arrived.push(message), backlog: 0 });
+        // Not awaited one by one: A joins, B joins, A leaves, all in flight together.
+        await Promise.all([
+          process.groupAdd("room", a),
+          process.groupAdd("room", b),
+          process.groupDiscard("room", a),
+        ]);
+        const [, subscribers] = (await redis.pubsub("NUMSUB", `${prefix}:gpub:room`)) as [string, number];
+        expect(subscribers).toBe(1);
+        await sender.groupSend("room", { type: "after.race", round });
+        const deadline = Date.now() + 2000;
+        while (arrived.length === 0 && Date.now() < deadline) await Bun.sleep(2);
+        expect(arrived).toEqual([{ type: "after.race", round }]);
+        await process.groupDiscard("room", b);
+      }
+      expect(process.size.subscriptions).toBe(0);
+    });
   },
   { own: true },
 );
