@@ -346,15 +346,33 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
   /** Messages other processes sent to this process's channels arrive on its inbox list. */
   async #drainInbox(): Promise<void> {
     const inbox = this.#key("inbox", this.#token);
+    // BLMPOP (Redis 7) takes a batch in one round trip; older servers get BLPOP, then LPOP the rest.
+    let batched = true;
     while (!this.#closed) {
       let entries: string[];
       try {
-        const popped = await this.#inboxReader.blpop(inbox, BLOCK_SECONDS);
-        if (!popped) continue;
-        // One arrived: take what queued behind it in the same round trip.
-        const more = await this.#inboxReader.lpop(inbox, INBOX_BATCH);
-        entries = [popped[1], ...(more ?? [])];
-      } catch {
+        if (batched) {
+          const popped = await this.#inboxReader.blmpop(
+            BLOCK_SECONDS,
+            1,
+            inbox,
+            "LEFT",
+            "COUNT",
+            INBOX_BATCH,
+          );
+          if (!popped) continue;
+          entries = popped[1];
+        } else {
+          const popped = await this.#inboxReader.blpop(inbox, BLOCK_SECONDS);
+          if (!popped) continue;
+          const more = await this.#inboxReader.lpop(inbox, INBOX_BATCH);
+          entries = [popped[1], ...(more ?? [])];
+        }
+      } catch (error) {
+        if (batched && /unknown command/i.test(String(error))) {
+          batched = false;
+          continue;
+        }
         if (!this.#closed) await sleep(RECONNECT_MAX_MS); // Redis is away; the client reconnects
         continue;
       }

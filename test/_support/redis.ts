@@ -36,13 +36,24 @@ export function hasRedisServer(): boolean {
   return Bun.which("redis-server") !== null;
 }
 
-/** Starts a private redis-server on a free port and waits until it answers. */
-export async function startRedis(): Promise<RedisProcess> {
+/** Starts a private redis-server on a free port (with extra `args`) and waits until it answers. */
+export async function startRedis(args: string[] = []): Promise<RedisProcess> {
   const port = await freePort();
   let child: Subprocess | null = null;
   const launch = async () => {
     child = Bun.spawn(
-      ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      [
+        "redis-server",
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        ...args,
+      ],
       { stdout: "pipe", stderr: "pipe" },
     );
     await waitForPing(port);
@@ -75,12 +86,13 @@ async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
 
 /**
  * `describe` for suites that need a Redis: `url()` gives REDIS_URL or a private server's URL.
- * `own: true` always starts a private server (for tests that kill or restart it).
+ * `own: true` always starts a private server (for tests that kill or restart it, or that pass it
+ * `args`, such as `--rename-command` to play an older Redis).
  */
 export function describeWithRedis(
   name: string,
   suite: (redis: { url: () => string; server: () => RedisProcess | null }) => void,
-  options: { own?: boolean } = {},
+  options: { own?: boolean; args?: string[] } = {},
 ): void {
   const shared = process.env.REDIS_URL;
   if (!hasRedisServer() && !(shared && !options.own)) {
@@ -101,7 +113,7 @@ export function describeWithRedis(
   let server: RedisProcess | null = null;
   describe(name, () => {
     beforeAll(async () => {
-      if (options.own || !shared) server = await startRedis();
+      if (options.own || !shared) server = await startRedis(options.args);
     });
     afterAll(async () => {
       await server?.kill();

@@ -6,7 +6,7 @@ import { waitUntilUp } from "../../src/layers/layer.ts";
 import { RedisChannelLayer } from "../../src/layers/redis.ts";
 import { describeWithRedis } from "../_support/redis.ts";
 
-describeWithRedis("RedisChannelLayer inbox", ({ url }) => {
+function inboxSuite({ url }: { url: () => string }) {
   const open: RedisChannelLayer[] = [];
   afterEach(async () => {
     for (const layer of open.splice(0)) await layer.close();
@@ -46,4 +46,11 @@ describeWithRedis("RedisChannelLayer inbox", ({ url }) => {
     await layer.send("plain-worker", { type: "b" });
     await expect(layer.send("plain-worker", { type: "c" })).rejects.toBeInstanceOf(ChannelFull);
   });
+}
+
+describeWithRedis("RedisChannelLayer inbox", inboxSuite);
+// Before Redis 7 there is no BLMPOP: the inbox falls back to BLPOP, then LPOP for the rest.
+describeWithRedis("RedisChannelLayer inbox without BLMPOP", inboxSuite, {
+  own: true,
+  args: ["--rename-command", "BLMPOP", ""],
 });
