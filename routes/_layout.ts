@@ -1,9 +1,13 @@
 /** The HTML shell the example pages share. Files starting with `_` are not routes. */
-import { html } from "hono/html";
+import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
+/**
+ * A page: `title` and `body` are escaped as usual; `script` is the page's own code (never user
+ * input) and goes in unescaped, or the browser would get `&quot;` instead of quotes.
+ */
 export function layout(title: string, body: Html, script: string): Html {
   return html`<!doctype html>
     <html lang="en">
@@ -22,7 +26,7 @@ export function layout(title: string, body: Html, script: string): Html {
         <script>
           const log = (line) => { document.getElementById("log").textContent += line + "\\n"; };
           const socketUrl = location.href.replace(/^http/, "ws");
-          ${script}
+          ${raw(script)}
         </script>
       </body>
     </html>`;

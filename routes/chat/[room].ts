@@ -19,6 +19,7 @@ export function GET(c: Context) {
        const open = () => {
          const name = encodeURIComponent(document.getElementById("name").value);
          socket = new WebSocket(socketUrl.split("?")[0] + "?name=" + name);
+         socket.onopen = () => log("connected as " + decodeURIComponent(name));
          socket.onmessage = (event) => {
            const message = JSON.parse(event.data);
            log(message.type === "chat.message" ? message.user + ": " + message.text : "! " + message.message);

@@ -1,0 +1,122 @@
+/**
+ * The shipped pages in a real browser (Debian's Chromium, driven by playwright-core): two chat
+ * pages talk through the server, and the origin check refuses a page from another site while
+ * letting the server's own page in. Skipped with one line without Chromium; fails under CI=true.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { existsSync } from "node:fs";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { type ServerProcess, startServer } from "../server/_fixture.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+// Flags for a root sandbox with no network beyond loopback (see the machine notes).
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const log = (page: Page) =>
+  page
+    .locator("#log")
+    .textContent()
+    .then((text) => text ?? "");
+
+async function waitForLog(page: Page, text: string): Promise<string> {
+  await page.waitForFunction(
+    (expected) => document.getElementById("log")?.textContent?.includes(expected),
+    text,
+    {
+      timeout: 10_000,
+    },
+  );
+  return log(page);
+}
+
+function describeWithChromium(name: string, suite: () => void): void {
+  if (existsSync(CHROMIUM)) {
+    describe(name, suite);
+  } else if (process.env.CI) {
+    describe(name, () => {
+      it("needs Chromium (CI=true: a missing browser fails)", () => {
+        throw new Error(`${CHROMIUM} is missing; .ci/run installs it with apt-get install chromium`);
+      });
+    });
+  } else {
+    console.warn(`skipping ${name}: no ${CHROMIUM} (apt-get install chromium)`);
+    describe.skip(name, suite);
+  }
+}
+
+describeWithChromium("pages in Chromium", () => {
+  let browser: Browser;
+  let dev: ServerProcess;
+  let strict: ServerProcess;
+  let foreignSite: ReturnType<typeof Bun.serve>;
+
+  beforeAll(async () => {
+    [browser, dev, strict] = await Promise.all([
+      chromium.launch({ executablePath: CHROMIUM, args: FLAGS }),
+      startServer("bun"),
+      startServer("bun", { NODE_ENV: "production", ALLOWED_ORIGINS: "https://*.example.com" }),
+    ]);
+    // Another site: a page on another port that tries to open a socket to the strict server.
+    foreignSite = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () =>
+        new Response(
+          `<!doctype html><div id="log"></div><script>
+            const socket = new WebSocket(${JSON.stringify(strict.wsUrl("/echo"))});
+            socket.onopen = () => { document.getElementById("log").textContent += "opened"; };
+            socket.onclose = (event) => { document.getElementById("log").textContent += "closed " + event.code; };
+          </script>`,
+          { headers: { "content-type": "text/html" } },
+        ),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    dev?.kill();
+    strict?.kill();
+    foreignSite?.stop(true);
+  });
+
+  it("carries a chat message typed in one page to another page in the same room", async () => {
+    const [ada, bob] = await Promise.all([browser.newPage(), browser.newPage()]);
+    for (const page of [ada, bob]) {
+      await page.goto(new URL("/chat/lobby", dev.url).href);
+      await waitForLog(page, "connected as anon");
+    }
+    await ada.fill("#name", "ada");
+    await ada.dispatchEvent("#name", "change"); // the page reconnects as ada
+    await waitForLog(ada, "connected as ada");
+    await ada.fill("#text", "hello from a real browser");
+    await ada.press("#text", "Enter");
+    expect(await waitForLog(bob, "ada: hello from a real browser")).toContain(
+      "ada: hello from a real browser",
+    );
+    expect(await waitForLog(ada, "ada: hello from a real browser")).toContain(
+      "ada: hello from a real browser",
+    );
+    await Promise.all([ada.close(), bob.close()]);
+  });
+
+  it("lets the server's own page open a socket and refuses a page from another site", async () => {
+    const own = await browser.newPage();
+    await own.goto(new URL("/", strict.url).href);
+    expect(await waitForLog(own, "connected")).toContain("connected");
+    const foreign = await browser.newPage();
+    await foreign.goto(foreignSite.url.href);
+    // The handshake is refused with 403: the browser reports an abnormal close, never an open.
+    const text = await waitForLog(foreign, "closed");
+    expect(text).toBe("closed 1006");
+    await Promise.all([own.close(), foreign.close()]);
+  });
+});
