@@ -8,9 +8,9 @@ export function GET(c: Context) {
     layout(
       "Live dashboard",
       html`<h1>Live dashboard</h1>
-        <p>Push an update to every open dashboard (the demo login gives a token):</p>
-        <pre>TOKEN=$(curl -s localhost:8000/api/login -d '{"name":"ada"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
-curl -X POST localhost:8000/api/updates -H "authorization: Bearer $TOKEN" -d '{"topic":"orders","data":42}'</pre>
+        <p>Push an update to every open dashboard: get a token from the demo login, then post with it.</p>
+        <pre>curl -X POST localhost:8000/api/login -d '{"name":"ada"}'
+curl -X POST localhost:8000/api/updates -H "authorization: Bearer TOKEN" -d '{"topic":"orders","data":42}'</pre>
         <button id="time">Ask the server for the time</button>
         <div id="log" aria-live="polite"></div>`,
       `const socket = new WebSocket(socketUrl);

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { type ServerProcess, startServer } from "../server/_fixture.ts";
+import { issueToken } from "../../src/security/auth.ts";
+import { type ServerProcess, startServer, TEST_SECRET } from "../server/_fixture.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Flags for a root sandbox with no network beyond loopback (see the machine notes).
@@ -106,6 +107,21 @@ describeWithChromium("pages in Chromium", () => {
       "ada: hello from a real browser",
     );
     await Promise.all([ada.close(), bob.close()]);
+  });
+
+  it("shows an update pushed over HTTP on the live dashboard page", async () => {
+    const dashboard = await browser.newPage();
+    await dashboard.goto(new URL("/live", dev.url).href);
+    await waitForLog(dashboard, "connected");
+    const token = await issueToken({ id: "editor", name: "editor" }, TEST_SECRET);
+    const response = await fetch(new URL("/api/updates", dev.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ topic: "orders", data: 42 }),
+    });
+    expect(response.status).toBe(202);
+    expect(await waitForLog(dashboard, '"topic":"orders"')).toContain('"type":"live.update"');
+    await dashboard.close();
   });
 
   it("lets the server's own page open a socket and refuses a page from another site", async () => {
