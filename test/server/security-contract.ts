@@ -99,10 +99,14 @@ export function securityContract(runtime: RuntimeName): void {
 
     it("closes a client over MAX_MESSAGES_PER_SECOND with 1008", async () => {
       const chatty = await connect(server.wsUrl("/echo"));
-      // One frame over the burst: a client that keeps sending after the close can see 1006 on Deno,
-      // which drops the TCP connection when data frames follow its close frame.
-      for (let i = 0; i < 51; i++) chatty.send(`m${i}`);
-      expect((await chatty.closed).code).toBe(1008);
+      // Twice the burst (50): only frames spread over a whole second would stay under the limit,
+      // so a busy machine cannot turn this into a pass-by-refill and a hang.
+      for (let i = 0; i < 100; i++) chatty.send(`m${i}`);
+      const { code } = await chatty.closed;
+      // Deno drops the TCP connection when data frames follow its close frame (SECURITY.md): the
+      // client may see 1006 there; Bun and Node deliver the close code.
+      expect(runtime === "deno" ? [1008, 1006] : [1008]).toContain(code);
+      await server.waitForOutput("rate limit exceeded; closing with 1008");
     });
 
     it("refuses upgrades past MAX_CONNECTIONS with 503, and accepts again when one leaves", async () => {
