@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   const connections = new ConnectionSet();
   const layer = createChannelLayer(settings, logger);
   setChannelLayer(layer);
-  layer.onStatus((status) => logger.warn(`channel layer ${settings.channelLayer} is ${status}`));
+  layer.onStatus((status) => {
+    const line = `channel layer ${settings.channelLayer} is ${status}`;
+    if (status === "up") logger.info(line);
+    else logger.warn(line);
+  });
   if (layer.status !== "up") {
     // Serve anyway: HTTP works without the layer, and the layer keeps reconnecting.
     await waitUntilUp(layer, 3000).catch(() =>
