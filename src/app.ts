@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import type { Runtime } from "./adapters/runtime.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
 import type { User } from "./consumer/scope.ts";
@@ -85,6 +86,8 @@ export function createApp(options: AppOptions): Hono {
       ],
       sockets: [originCheck(allowOrigin)],
       onError: (error, c) => {
+        // Hono's own middleware (bearerAuth, jwt...) refuses with an HTTPException: keep its answer.
+        if (error instanceof HTTPException) return error.getResponse();
         // Redis being away is an outage, not a bug in the view: say so, and let clients retry.
         if (error instanceof LayerUnavailableError) {
           return c.json(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { type Context, Hono, type Next } from "hono";
+import { HTTPException } from "hono/http-exception";
 import {
   Consumer,
   createApp,
@@ -554,5 +555,24 @@ describe("createApp() framework middleware", () => {
     const response = await app.request("/", { headers: { Origin: "https://anywhere.example" } });
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
     expect(response.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+});
+
+describe("createApp() errors from Hono middleware", () => {
+  it("keeps the status of an HTTPException, for views and for upgrades", async () => {
+    const refuse = () => {
+      throw new HTTPException(401, { message: "no token" });
+    };
+    const app = createApp({
+      manifest: {
+        routes: [{ file: "private.ts", module: { GET: refuse } }],
+        consumers: [
+          { file: "_middleware.ts", module: { default: refuse } },
+          { file: "echo.ts", module: { default: Echo } },
+        ],
+      },
+    });
+    expect((await app.request("/private")).status).toBe(401);
+    expect((await app.request("/echo", { headers: upgradeHeaders })).status).toBe(401);
   });
 });

@@ -125,6 +125,15 @@ export class ConsumerRunner implements Connection, ChannelSink {
   /** The runtime upgraded the socket: flush what was sent meanwhile. */
   open(peer: Peer): void {
     clearTimeout(this.#openTimer);
+    if (this.#state === "closed" && !this.#closeRequest) {
+      // The open came after the runner gave up on it (upgradeFailed): nothing is behind this socket.
+      try {
+        peer.close(CloseCode.goingAway, "");
+      } catch {
+        peer.terminate?.();
+      }
+      return;
+    }
     this.#peer = peer;
     for (const data of this.#pending.splice(0)) peer.send(data);
     this.#pending = [];

@@ -430,3 +430,17 @@ describe("ConsumerRunner failures around the socket", () => {
     expect(codes).toEqual([4000]);
   });
 });
+
+describe("ConsumerRunner late open", () => {
+  it("closes a socket that opens after the runner gave up on it", async () => {
+    const { codes, Recorder } = disconnectRecorder();
+    const { runner } = run(Recorder);
+    await runner.start();
+    runner.upgradeFailed();
+    await runner.finished;
+    const peer = new FakePeer();
+    runner.open(peer);
+    expect(peer.closes).toEqual([{ code: 1001, reason: "" }]);
+    expect(codes).toEqual([1006]);
+  });
+});
