@@ -333,14 +333,22 @@ export class RedisChannelLayer<M extends MessageMap = MessageMap> implements Cha
   #onGroupMessage(channel: Buffer, payload: Buffer): void {
     const group = channel.toString().slice(this.#key("gpub", "").length);
     const text = payload.toString();
+    let unused: Message | null;
     try {
-      assertMessage(JSON.parse(text));
+      const parsed: unknown = JSON.parse(text);
+      assertMessage(parsed);
+      unused = parsed;
     } catch (error) {
       this.#logger?.error(`redis layer: unreadable group message on ${group}`, { error });
       return;
     }
-    // Each member gets its own parse of the payload: as good as a clone, and cheaper.
-    this.#local.deliverToGroup(group, () => JSON.parse(text) as Message);
+    // Each member gets its own parse of the payload (as good as a clone, and cheaper); the first
+    // takes the one made to check it, so a one-member group parses once.
+    this.#local.deliverToGroup(group, () => {
+      const own = unused ?? (JSON.parse(text) as Message);
+      unused = null;
+      return own;
+    });
   }
 
   /** Messages other processes sent to this process's channels arrive on its inbox list. */
