@@ -1,30 +1,8 @@
 /**
- * Error classes with a stable `code`. Tests and callers branch on the class or the code, never on
- * the wording, which names the offending value and the rule it broke.
+ * Every error class the framework throws on purpose, each with a stable `code`. Tests and callers
+ * branch on the class or the code, never on the wording, which names the offending value and the
+ * rule it broke. One meaning per code.
  */
-
-/** Base class of every error this framework throws on purpose. */
-export class ChannelsError extends Error {
-  /** Stable, machine-readable reason. */
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = this.constructor.name;
-    this.code = code;
-  }
-}
-
-/** A file under `routes/` or `consumers/` that cannot become a route. Thrown at startup. */
-export class RouteError extends ChannelsError {
-  /** The offending file, relative to the project root. */
-  readonly file: string;
-
-  constructor(code: RouteErrorCode, file: string, message: string, options?: ErrorOptions) {
-    super(code, `${file}: ${message}`, options);
-    this.file = file;
-  }
-}
 
 /** Why a route file was refused. */
 export type RouteErrorCode =
@@ -38,6 +16,55 @@ export type RouteErrorCode =
   | "INVALID_MIDDLEWARE"
   | "IMPORT_FAILED";
 
+/** Why a layer message could not be dispatched to a consumer handler. */
+export type DispatchErrorCode = "INVALID_TYPE" | "NO_HANDLER";
+
+/** What a test did with a communicator that the connection's state does not allow. */
+export type CommunicatorErrorCode = "NOT_CONNECTED" | "NOT_TEXT" | "UNEXPECTED_FRAME";
+
+/** Every code a `ChannelsError` can carry. */
+export type ErrorCode =
+  | RouteErrorCode
+  | DispatchErrorCode
+  | CommunicatorErrorCode
+  | "INVALID_SETTING"
+  | "INVALID_STATE"
+  | "INVALID_CHANNEL_NAME"
+  | "INVALID_GROUP_NAME"
+  | "INVALID_MESSAGE"
+  | "CHANNEL_FULL"
+  | "CHANNEL_LISTENED"
+  | "NOT_LOCAL"
+  | "LAYER_CLOSED"
+  | "LAYER_UNAVAILABLE"
+  | "TIMEOUT"
+  | "CONNECTION_CLOSED";
+
+/** Base class of every error this framework throws on purpose. */
+export class ChannelsError extends Error {
+  /** Stable, machine-readable reason. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = this.constructor.name;
+    this.code = code;
+  }
+}
+
+// --- startup ---------------------------------------------------------------------------------------
+
+/** A file under `routes/` or `consumers/` that cannot become a route. Thrown at startup. */
+export class RouteError extends ChannelsError {
+  /** The offending file, relative to the project root. */
+  readonly file: string;
+
+  constructor(code: RouteErrorCode, file: string, message: string, options?: ErrorOptions) {
+    super(code, `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
 /** A setting from the environment or options with a value it cannot take. Thrown at startup. */
 export class SettingsError extends ChannelsError {
   /** The variable (or option) that holds the bad value. */
@@ -49,12 +76,23 @@ export class SettingsError extends ChannelsError {
   }
 }
 
+// --- consumers -------------------------------------------------------------------------------------
+
 /** A consumer used its connection in a way the lifecycle does not allow (send before accept...). */
 export class ConsumerStateError extends ChannelsError {
   constructor(message: string) {
     super("INVALID_STATE", message);
   }
 }
+
+/** A message type refused by the dispatch rules; logged for the consumer, never fatal. */
+export class DispatchError extends ChannelsError {
+  constructor(code: DispatchErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+// --- channel layers --------------------------------------------------------------------------------
 
 /** A channel or group name that breaks the naming rules. */
 export class InvalidNameError extends ChannelsError {
@@ -66,10 +104,10 @@ export class InvalidNameError extends ChannelsError {
   }
 }
 
-/** A layer message that is not an object with a string `type`. */
+/** A layer message that is not an object with a string `type`, or holds what cannot be carried. */
 export class InvalidMessageError extends ChannelsError {
-  constructor(message: string) {
-    super("INVALID_MESSAGE", message);
+  constructor(message: string, options?: ErrorOptions) {
+    super("INVALID_MESSAGE", message, options);
   }
 }
 
@@ -87,6 +125,23 @@ export class ChannelFull extends ChannelsError {
   }
 }
 
+/** `receive()` or `listen()` on a channel that already has a listener (a connected consumer). */
+export class ChannelListenedError extends ChannelsError {
+  constructor(channel: string, why: string) {
+    super("CHANNEL_LISTENED", `Channel ${channel} ${why}`);
+  }
+}
+
+/** `receive()` or `listen()` on a channel that belongs to another process. */
+export class NotLocalError extends ChannelsError {
+  constructor(channel: string) {
+    super(
+      "NOT_LOCAL",
+      `Channel ${channel} belongs to another process; only the process whose newChannel() made it receives there.`,
+    );
+  }
+}
+
 /** A layer used after `close()`. */
 export class LayerClosedError extends ChannelsError {
   constructor() {
@@ -94,15 +149,46 @@ export class LayerClosedError extends ChannelsError {
   }
 }
 
-/** The layer's backend (Redis) cannot be reached: the call failed at once instead of waiting. */
+/** The layer's backend (Redis) cannot be reached: the call failed instead of waiting without bound. */
 export class LayerUnavailableError extends ChannelsError {
   constructor(cause: unknown) {
     super(
       "LAYER_UNAVAILABLE",
       `The channel layer is unavailable: ${(cause as Error)?.message ?? String(cause)}`,
-      {
-        cause,
-      },
+      { cause },
     );
+  }
+}
+
+// --- testing ---------------------------------------------------------------------------------------
+
+/** A communicator call that waited longer than its timeout. */
+export class CommunicatorTimeout extends ChannelsError {
+  constructor(what: string, timeoutMs: number) {
+    super("TIMEOUT", `No ${what} within ${timeoutMs} ms.`);
+  }
+}
+
+/** A communicator used out of order: `sendTo()` before `connect()`, JSON from a binary frame... */
+export class CommunicatorError extends ChannelsError {
+  constructor(code: CommunicatorErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+/** The consumer closed the connection while the test waited for a frame. */
+export class ConnectionClosed extends ChannelsError {
+  readonly closeCode: number;
+  readonly reason: string;
+
+  constructor(code: number, reason: string, lastError: unknown) {
+    const cause = lastError instanceof Error ? ` Last logged error: ${lastError.message}` : "";
+    super(
+      "CONNECTION_CLOSED",
+      `The consumer closed the connection with ${code}${reason ? ` (${reason})` : ""}.${cause}`,
+      { cause: lastError },
+    );
+    this.closeCode = code;
+    this.reason = reason;
   }
 }

@@ -8,7 +8,7 @@ export { type AppOptions, type ChannelsEnv, createApp } from "./app.ts";
 export { ConnectionSet } from "./consumer/connections.ts";
 // Consumers
 export { type Connection, Consumer, type ConsumerClass } from "./consumer/consumer.ts";
-export { DispatchError, handlerName } from "./consumer/dispatch.ts";
+export { handlerName } from "./consumer/dispatch.ts";
 export { JsonConsumer, type JsonErrorFrame } from "./consumer/json.ts";
 export { type AcceptOptions, CloseCode, type CloseOptions, type Frame } from "./consumer/peer.ts";
 export type { Client, Scope, User } from "./consumer/scope.ts";
@@ -16,7 +16,10 @@ export type { Client, Scope, User } from "./consumer/scope.ts";
 export {
   ChannelFull,
   ChannelsError,
+  CommunicatorTimeout,
+  ConnectionClosed,
   ConsumerStateError,
+  DispatchError,
   InvalidMessageError,
   InvalidNameError,
   LayerClosedError,
@@ -49,8 +52,6 @@ export { loadSettings, type Settings } from "./settings.ts";
 // Testing
 export {
   type CommunicatorOptions,
-  CommunicatorTimeout,
-  ConnectionClosed,
   type ConnectResult,
   WebsocketCommunicator,
 } from "./testing/communicator.ts";

@@ -8,7 +8,7 @@ import { ConnectionSet } from "./consumer/connections.ts";
 import { CloseCode } from "./consumer/peer.ts";
 import { ChannelsError } from "./errors.ts";
 import { createChannelLayer, setChannelLayer } from "./layers/default.ts";
-import { waitUntilUp } from "./layers/layer.ts";
+import { type StatusReporting, waitUntilUp } from "./layers/layer.ts";
 import { createLogger } from "./log.ts";
 import { resolveManifest } from "./routing/manifest.ts";
 import { scanProject } from "./routing/scan.ts";
@@ -24,12 +24,12 @@ async function main(): Promise<void> {
   const connections = new ConnectionSet();
   const layer = createChannelLayer(settings, logger);
   setChannelLayer(layer);
-  layer.onStatus((status) => {
+  (layer as unknown as StatusReporting).onStatus((status) => {
     const line = `channel layer ${settings.channelLayer} is ${status}`;
     if (status === "up") logger.info(line);
     else logger.warn(line);
   });
-  if (layer.status !== "up") {
+  if ((layer as unknown as StatusReporting).status !== "up") {
     // Serve anyway: HTTP works without the layer, and the layer keeps reconnecting.
     await waitUntilUp(layer, 3000).catch(() =>
       logger.warn(`channel layer ${settings.channelLayer} is not reachable yet`),

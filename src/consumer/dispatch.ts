@@ -8,14 +8,7 @@
  * each later part, join: `chat.message` -> `chatMessage`, `user.joined_room` -> `userJoinedRoom`,
  * `a.b_c` -> `aBC`. Parts are letters and digits; empty parts (`a..b`, `a.`) are refused.
  */
-import { ChannelsError } from "../errors.ts";
-
-/** A message type refused by the dispatch rules; logged for the consumer, never fatal. */
-export class DispatchError extends ChannelsError {
-  constructor(code: "INVALID_TYPE" | "NO_HANDLER", message: string) {
-    super(code, message);
-  }
-}
+import { DispatchError } from "../errors.ts";
 
 const TYPE = /^[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)*$/;
 

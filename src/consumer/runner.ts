@@ -9,7 +9,7 @@
  *   closed(code) -> groups left -> disconnect(code) -> channel gone    exactly once
  */
 import { ConsumerStateError } from "../errors.ts";
-import type { ChannelLayer, ChannelSink, Message } from "../layers/layer.ts";
+import type { ChannelLayer, ChannelSink, LocalDelivery, Message } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
 import { DEFAULT_LIMITS, frameBytes, type Limits, RateLimiter } from "../security/limits.ts";
 import { bindConnection, type Connection, type Consumer, type ConsumerClass } from "./consumer.ts";
@@ -104,7 +104,7 @@ export class ConsumerRunner implements Connection, ChannelSink {
       try {
         const channel = await this.channelLayer.newChannel();
         this.#channelName = channel;
-        this.#stopListening = this.channelLayer.listen(channel, this);
+        this.#stopListening = (this.channelLayer as ChannelLayer & LocalDelivery).listen(channel, this);
         for (const group of this.consumer.groups) await this.groupAdd(group);
         await this.consumer.connect();
       } catch (error) {

@@ -1,8 +1,8 @@
 /**
- * The channel layer: the one interface every backend implements (memory.ts, redis.ts), its
- * message types, naming rules and defaults. Names and semantics follow Django Channels.
+ * The channel layer: the interface every layer implements, with Channels' methods and semantics,
+ * and the two optional capabilities a layer may add: local delivery (`listen`) and a status.
  */
-import { InvalidMessageError, InvalidNameError, LayerUnavailableError } from "../errors.ts";
+import { LayerUnavailableError } from "../errors.ts";
 
 /** A message on the layer: an object whose `type` picks the consumer handler it reaches. */
 export interface Message {
@@ -22,21 +22,8 @@ export type MessageOf<M extends MessageMap> = string extends keyof M
   : { [K in keyof M & string]: { type: K } & M[K] }[keyof M & string];
 
 /**
- * Where a layer pushes messages for a channel whose consumer lives in this process: the direct
- * delivery path (no polling, no `receive()` promise per message).
- */
-export interface ChannelSink {
-  push(message: Message): void;
-  /** Messages pushed but not yet handled; `send` compares it with the channel's capacity. */
-  readonly backlog: number;
-}
-
-/** Whether a layer can reach its backend: the memory layer is always `up`. */
-export type LayerStatus = "connecting" | "up" | "down";
-
-/**
- * A channel layer. `M` narrows what `send` and `groupSend` accept, so a misspelled `type` or a
- * missing field fails type checking.
+ * A channel layer (Channels' `BaseChannelLayer`, camelCased). `M` narrows what `send` and
+ * `groupSend` accept, so a misspelled `type` or a missing field fails type checking.
  */
 export interface ChannelLayer<M extends MessageMap = MessageMap> {
   /** Sends to one channel; throws `ChannelFull` when it holds `capacity` undelivered messages. */
@@ -49,16 +36,49 @@ export interface ChannelLayer<M extends MessageMap = MessageMap> {
   groupDiscard(group: string, channel: string): Promise<void>;
   /** Sends to every channel of a group; members that are full are skipped, not failed. */
   groupSend(group: string, message: MessageOf<M>): Promise<void>;
-  /** Pushes the messages of a local channel straight into `sink`; returns the way to stop. */
-  listen(channel: string, sink: ChannelSink): () => void;
   /** Drops every message and membership. */
   flush(): Promise<void>;
-  /** Whether the backend is reachable now. */
-  readonly status: LayerStatus;
-  /** Calls `listener` on every status change (Redis going down or coming back); returns the way to stop. */
-  onStatus(listener: (status: LayerStatus) => void): () => void;
   /** Releases connections and timers; the layer cannot be used afterwards. */
   close(): Promise<void>;
+}
+
+/**
+ * Where a layer pushes messages for a channel whose consumer lives in this process: the direct
+ * delivery path (no polling, no `receive()` promise per message).
+ */
+export interface ChannelSink {
+  push(message: Message): void;
+  /** Messages pushed but not yet handled; `send` compares it with the channel's capacity. */
+  readonly backlog: number;
+}
+
+/**
+ * Optional capability: push a local channel's messages straight into a sink. Connection runners
+ * use it when the layer has it, and a `receive()` loop otherwise.
+ */
+export interface LocalDelivery {
+  /** Pushes the messages of a local channel into `sink`; returns the way to stop. */
+  listen(channel: string, sink: ChannelSink): () => void;
+}
+
+/** Whether a layer can reach its backend: `connecting` until it first could, then `up` or `down`. */
+export type LayerStatus = "connecting" | "up" | "down";
+
+/** Optional capability: a layer with a backend that can be away reports whether it is reachable. */
+export interface StatusReporting {
+  readonly status: LayerStatus;
+  /** Calls `listener` on every status change; returns the way to stop. */
+  onStatus(listener: (status: LayerStatus) => void): () => void;
+}
+
+/** Whether `layer` can push into sinks. */
+export function canListen(layer: ChannelLayer): layer is ChannelLayer & LocalDelivery {
+  return typeof (layer as Partial<LocalDelivery>).listen === "function";
+}
+
+/** Whether `layer` reports a status. */
+export function reportsStatus(layer: object): layer is StatusReporting {
+  return typeof (layer as Partial<StatusReporting>).onStatus === "function";
 }
 
 /** Options every layer understands. */
@@ -76,76 +96,18 @@ export interface LayerOptions {
 /** Channels' defaults. */
 export const LAYER_DEFAULTS = { capacity: 100, expiry: 60, groupExpiry: 86_400 } as const;
 
-/** Longest name allowed is 99 characters (Channels: "less than 100"). */
-export const MAX_NAME_LENGTH = 99;
-// Channels' rules: ASCII letters, digits, hyphen, underscore and period; a channel name may end in
-// `!` and a process-local suffix, which only the process that created it receives on.
-const CHANNEL_NAME = /^[a-zA-Z\d\-_.]+(![\d\w\-_.]*)?$/;
-const GROUP_NAME = /^[a-zA-Z\d\-_.]+$/;
-
-/** Throws `InvalidNameError` (code INVALID_CHANNEL_NAME) unless `name` is a valid channel name. */
-export function assertChannelName(name: unknown): asserts name is string {
-  assertName(
-    "channel",
-    name,
-    CHANNEL_NAME,
-    "ASCII letters, digits, -, _ and ., optionally ending in ! and a suffix",
-  );
-}
-
-/** Throws `InvalidNameError` (code INVALID_GROUP_NAME) unless `name` is a valid group name. */
-export function assertGroupName(name: unknown): asserts name is string {
-  assertName("group", name, GROUP_NAME, "ASCII letters, digits, -, _ and . only");
-}
-
-function assertName(kind: "channel" | "group", name: unknown, pattern: RegExp, allowed: string): void {
-  if (typeof name !== "string" || name.length === 0) {
-    throw new InvalidNameError(kind, String(name), "a name is a non-empty string");
-  }
-  if (name.length > MAX_NAME_LENGTH) {
-    throw new InvalidNameError(
-      kind,
-      name,
-      `${name.length} characters; at most ${MAX_NAME_LENGTH} are allowed`,
-    );
-  }
-  if (!pattern.test(name)) throw new InvalidNameError(kind, name, `use ${allowed}`);
-}
-
-/** Throws `InvalidMessageError` unless `message` is a plain object with a non-empty string `type`. */
-export function assertMessage(message: unknown): asserts message is Message {
-  if (typeof message !== "object" || message === null || Array.isArray(message)) {
-    throw new InvalidMessageError(`A layer message is an object with a "type"; got ${typeof message}.`);
-  }
-  const { type } = message as { type?: unknown };
-  if (typeof type !== "string" || type === "") {
-    throw new InvalidMessageError('A layer message needs a non-empty string "type", such as "chat.message".');
-  }
-}
-
-/** Compiles `channelCapacity` patterns once; returns the capacity lookup for a channel name. */
-export function capacityLookup(options: LayerOptions): (channel: string) => number {
-  const fallback = options.capacity ?? LAYER_DEFAULTS.capacity;
-  const rules = Object.entries(options.channelCapacity ?? {}).map(([pattern, capacity]) => {
-    const source = pattern
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*");
-    return { regex: new RegExp(`^${source}$`), capacity };
-  });
-  if (rules.length === 0) return () => fallback;
-  return (channel) => rules.find((rule) => rule.regex.test(channel))?.capacity ?? fallback;
-}
-
-/** Resolves once `layer` is up; rejects with `LayerUnavailableError` after `timeoutMs`. */
-export function waitUntilUp(layer: ChannelLayer, timeoutMs = 5000): Promise<void> {
-  if (layer.status === "up") return Promise.resolve();
+/**
+ * Resolves once `source` is up; rejects with `LayerUnavailableError` after `timeoutMs`. A layer
+ * without a status is always up.
+ */
+export function waitUntilUp(source: object, timeoutMs = 5000): Promise<void> {
+  if (!reportsStatus(source) || source.status === "up") return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
       reject(new LayerUnavailableError(new Error(`not up within ${timeoutMs} ms`)));
     }, timeoutMs);
-    const stop = layer.onStatus((status) => {
+    const stop = source.onStatus((status) => {
       if (status !== "up") return;
       clearTimeout(timer);
       stop();

@@ -6,18 +6,15 @@
 import { ChannelFull, ChannelsError, LayerClosedError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
-  assertChannelName,
-  assertGroupName,
-  assertMessage,
   type ChannelLayer,
   type ChannelSink,
-  capacityLookup,
   LAYER_DEFAULTS,
   type LayerOptions,
   type Message,
   type MessageMap,
   type MessageOf,
 } from "./layer.ts";
+import { assertChannelName, assertGroupName, assertMessage, capacityLookup } from "./rules.ts";
 
 /** Options of the in-memory layer. */
 export interface MemoryLayerOptions extends LayerOptions {

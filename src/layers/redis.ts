@@ -16,12 +16,8 @@ import Redis from "ioredis";
 import { ChannelFull, ChannelsError, LayerClosedError, LayerUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
-  assertChannelName,
-  assertGroupName,
-  assertMessage,
   type ChannelLayer,
   type ChannelSink,
-  capacityLookup,
   LAYER_DEFAULTS,
   type LayerOptions,
   type LayerStatus,
@@ -31,6 +27,7 @@ import {
 } from "./layer.ts";
 import { InMemoryChannelLayer } from "./memory.ts";
 import { globToLuaPattern, groupSendScript, sendScript } from "./redis-scripts.ts";
+import { assertChannelName, assertGroupName, assertMessage, capacityLookup } from "./rules.ts";
 
 /** Options of the Redis layer. */
 export interface RedisLayerOptions extends LayerOptions {

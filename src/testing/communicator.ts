@@ -12,7 +12,7 @@ import type { Consumer, ConsumerClass } from "../consumer/consumer.ts";
 import type { Frame, Peer } from "../consumer/peer.ts";
 import { ConsumerRunner } from "../consumer/runner.ts";
 import { createScope, type Scope } from "../consumer/scope.ts";
-import { ChannelsError } from "../errors.ts";
+import { CommunicatorError, CommunicatorTimeout, ConnectionClosed } from "../errors.ts";
 import { getChannelLayer } from "../layers/default.ts";
 import type { ChannelLayer } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
@@ -35,32 +35,6 @@ export interface ConnectResult {
   subprotocol: string | null;
   /** The HTTP status a refused handshake answers with (403, or 500 if `connect()` threw). */
   status: number;
-}
-
-/** A communicator call that waited longer than its timeout. */
-export class CommunicatorTimeout extends ChannelsError {
-  constructor(what: string, timeoutMs: number) {
-    super("TIMEOUT", `No ${what} within ${timeoutMs} ms.`);
-  }
-}
-
-/** The consumer closed the connection while the test waited for a frame. */
-export class ConnectionClosed extends ChannelsError {
-  readonly closeCode: number;
-  readonly reason: string;
-
-  constructor(code: number, reason: string, lastError: unknown) {
-    const cause = lastError instanceof Error ? ` Last logged error: ${lastError.message}` : "";
-    super(
-      "CONNECTION_CLOSED",
-      `The consumer closed the connection with ${code}${reason ? ` (${reason})` : ""}.${cause}`,
-      {
-        cause: lastError,
-      },
-    );
-    this.closeCode = code;
-    this.reason = reason;
-  }
 }
 
 type Output = { frame: Frame } | { close: { code: number; reason: string } };
@@ -122,7 +96,8 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
 
   /** Sends a text or binary frame to the consumer, as the client. */
   async sendTo(frame: Frame): Promise<void> {
-    if (!this.#connected) throw new ChannelsError("NOT_CONNECTED", "sendTo() before an accepted connect()");
+    if (!this.#connected)
+      throw new CommunicatorError("NOT_CONNECTED", "sendTo() before an accepted connect()");
     if (this.#closed) throw this.#closedError(this.#closed);
     this.#runner.receive(frame.text ?? frame.bytes);
   }
@@ -144,7 +119,7 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
   async receiveJsonFrom(timeoutMs = 1000): Promise<unknown> {
     const frame = await this.receiveFrom(timeoutMs);
     if (frame.text === undefined)
-      throw new ChannelsError("NOT_TEXT", "Expected a JSON text frame, got a binary one.");
+      throw new CommunicatorError("NOT_TEXT", "Expected a JSON text frame, got a binary one.");
     return JSON.parse(frame.text);
   }
 
@@ -152,7 +127,10 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
   async receiveClose(timeoutMs = 1000): Promise<{ code: number; reason: string }> {
     const output = await this.#next(timeoutMs, "close");
     if ("frame" in output)
-      throw new ChannelsError("UNEXPECTED_FRAME", `Expected a close, got ${JSON.stringify(output.frame)}.`);
+      throw new CommunicatorError(
+        "UNEXPECTED_FRAME",
+        `Expected a close, got ${JSON.stringify(output.frame)}.`,
+      );
     return output.close;
   }
 

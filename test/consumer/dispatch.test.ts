@@ -1,9 +1,10 @@
 import { describe, expect, it } from "bun:test";
 import { Consumer } from "../../src/consumer/consumer.ts";
-import { DispatchError, handlerName, resolveHandler } from "../../src/consumer/dispatch.ts";
+import { handlerName, resolveHandler } from "../../src/consumer/dispatch.ts";
 import { JsonConsumer } from "../../src/consumer/json.ts";
 import type { Frame } from "../../src/consumer/peer.ts";
 import { createScope } from "../../src/consumer/scope.ts";
+import { DispatchError } from "../../src/errors.ts";
 import { thrown } from "../_support/errors.ts";
 
 function expectDispatchError(run: () => unknown, code: "INVALID_TYPE" | "NO_HANDLER") {

@@ -11,7 +11,13 @@ import {
   InvalidNameError,
   LayerClosedError,
 } from "../../src/errors.ts";
-import type { ChannelLayer, ChannelSink, LayerOptions, Message } from "../../src/layers/layer.ts";
+import type {
+  ChannelLayer,
+  ChannelSink,
+  LayerOptions,
+  LocalDelivery,
+  Message,
+} from "../../src/layers/layer.ts";
 import { thrown } from "../_support/errors.ts";
 
 /** A clock the test moves by hand, so expiry is checked without sleeping. */
@@ -22,7 +28,10 @@ export interface FakeClock {
 /** Builds a fresh, empty layer with these options, reading time from `now()`. */
 export type LayerFactory = (
   options: LayerOptions & { now: () => number },
-) => ChannelLayer | Promise<ChannelLayer>;
+) => ContractLayer | Promise<ContractLayer>;
+
+/** The layers the contract covers push into sinks (listen) as well as answering Channels' methods. */
+type ContractLayer = ChannelLayer & LocalDelivery;
 
 /** Resolves with the next message, or `null` if none comes within `ms`. */
 async function receiveWithin(layer: ChannelLayer, channel: string, ms = 50): Promise<Message | null> {
@@ -62,7 +71,7 @@ async function until(condition: () => boolean, ms = 1000): Promise<void> {
 export function layerContract(name: string, factory: LayerFactory): void {
   describe(`${name}: layer contract`, () => {
     const clock: FakeClock = { now: 1_000_000 };
-    const open: ChannelLayer[] = [];
+    const open: ContractLayer[] = [];
     const make = async (options: LayerOptions = {}) => {
       const layer = await factory({ ...options, now: () => clock.now });
       open.push(layer);
