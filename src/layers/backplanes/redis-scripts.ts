@@ -1,12 +1,14 @@
 /**
- * The Lua scripts of the Redis layer. Each runs atomically on the server, so a `send` or a
+ * The Lua scripts of the Redis backplane. Each runs atomically on the server, so a `send` or a
  * `groupSend` is one round trip and one Redis operation whatever the group's size.
  *
- * Queued entries are JSON envelopes that start with `{"e":<expires-at-ms>`, so a script can read
- * the expiry with a pattern match instead of decoding JSON.
+ * Queued entries are `<expires-at-ms>:<channel>:<msgpack>` (see redis-entries.ts): a script reads
+ * the expiry with a pattern match and builds an entry by concatenation, never decoding msgpack.
  */
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
+
+type Argument = string | number | Uint8Array;
 
 /** A script sent once and then called by its SHA1. */
 export class LuaScript {
@@ -18,13 +20,16 @@ export class LuaScript {
     this.#sha = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> {
+  async run(redis: Redis, keys: string[], args: Argument[]): Promise<unknown> {
+    const values = args.map((arg) =>
+      arg instanceof Uint8Array ? Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength) : arg,
+    );
     try {
-      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
+      return await redis.evalsha(this.#sha, keys.length, ...keys, ...values);
     } catch (error) {
       // First call on this server (or after SCRIPT FLUSH / a restart): send the source once.
       if (!String(error).includes("NOSCRIPT")) throw error;
-      return redis.eval(this.#source, keys.length, ...keys, ...args);
+      return redis.eval(this.#source, keys.length, ...keys, ...values);
     }
   }
 }
@@ -32,27 +37,27 @@ export class LuaScript {
 // Shared by both scripts: drop expired entries at the head of a list (they would otherwise count
 // against its capacity), then push if there is room. Returns 1 if pushed, 0 if full.
 const PUSH = `
-local function push(key, payload, capacity, now, ttl)
+local function push(key, entry, capacity, now, ttl)
   while true do
     local head = redis.call('LINDEX', key, 0)
     if not head then break end
-    local expires = tonumber(string.match(head, '^{"e":(%d+)'))
+    local expires = tonumber(string.match(head, '^(%d+):'))
     if expires and expires <= now then redis.call('LPOP', key) else break end
   end
   if redis.call('LLEN', key) >= capacity then return 0 end
-  redis.call('RPUSH', key, payload)
+  redis.call('RPUSH', key, entry)
   redis.call('PEXPIRE', key, ttl)
   return 1
 end
 `;
 
-/** KEYS[1] list; ARGV envelope, capacity, now, ttl. Returns 1 if queued, 0 if the list is full. */
+/** KEYS[1] list; ARGV entry, capacity, now, ttl. Returns 1 if queued, 0 if the list is full. */
 export const sendScript = new LuaScript(`${PUSH}
 return push(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 `);
 
 /**
- * KEYS[1] group set. ARGV: 1 pub/sub channel, 2 now, 3 group expiry ms, 4 message JSON,
+ * KEYS[1] group set. ARGV: 1 pub/sub channel, 2 now, 3 group expiry ms, 4 message (msgpack),
  * 5 expires-at, 6 default capacity, 7 list ttl, 8 key prefix, 9 inbox capacity,
  * 10.. pairs of (Lua pattern, capacity).
  *
@@ -72,18 +77,17 @@ for _, channel in ipairs(members) do
   for _, rule in ipairs(rules) do
     if string.match(channel, rule[1]) then capacity = rule[2]; break end
   end
-  local key, payload
+  local key
   local owner = string.match(channel, '([^.]+)!')
   if owner then
     -- Another process's channel: its inbox has its own bound; that process applies the channel's.
     capacity = tonumber(ARGV[9])
     key = ARGV[8] .. ':inbox:' .. owner
-    payload = '{"e":' .. ARGV[5] .. ',"c":"' .. channel .. '","m":' .. ARGV[4] .. '}'
   else
     key = ARGV[8] .. ':ch:' .. channel
-    payload = '{"e":' .. ARGV[5] .. ',"m":' .. ARGV[4] .. '}'
   end
-  if push(key, payload, capacity, now, tonumber(ARGV[7])) == 0 then skipped = skipped + 1 end
+  local entry = ARGV[5] .. ':' .. channel .. ':' .. ARGV[4]
+  if push(key, entry, capacity, now, tonumber(ARGV[7])) == 0 then skipped = skipped + 1 end
 end
 redis.call('PUBLISH', ARGV[1], ARGV[4])
 return skipped

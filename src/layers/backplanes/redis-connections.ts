@@ -1,0 +1,182 @@
+/**
+ * The Redis backplane's connections: one for commands, one for pub/sub, one reading this
+ * process's inbox, and a pool for workers' blocking reads. It owns the status (up when commands
+ * and subscriptions both work), re-subscribes after a reconnect, and turns connection failures
+ * into `LayerUnavailableError`.
+ *
+ * A call made before the first connection waits for it, up to `connectTimeoutMs`; once the layer
+ * has been up, a call during an outage fails at once instead of queueing without bound.
+ */
+import Redis from "ioredis";
+import { ChannelsError, LayerClosedError, LayerUnavailableError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import { type LayerStatus, type StatusReporting, waitUntilUp } from "../layer.ts";
+
+const RECONNECT_MAX_MS = 500;
+
+/** Options of the connections. */
+export interface RedisConnectionOptions {
+  url: string;
+  /** How long calls made before the first connection wait for it. */
+  connectTimeoutMs: number;
+  logger?: Logger;
+  /** A pub/sub message arrived on `channel`. */
+  onMessage(channel: Buffer, payload: Buffer): void;
+}
+
+/** The connections of one backplane, and whether they work. */
+export class RedisConnections implements StatusReporting {
+  readonly command: Redis;
+  readonly subscriber: Redis;
+  readonly inboxReader: Redis;
+  readonly #url: string;
+  readonly #connectTimeoutMs: number;
+  readonly #idleBlocking: Redis[] = [];
+  /** Every connection made for blocking reads, so close() can end reads still waiting. */
+  readonly #blocking = new Set<Redis>();
+  /** The pub/sub channels to hold: the one list re-subscribed after a reconnect. */
+  readonly #subscribed = new Set<string>();
+  readonly #listeners = new Set<(status: LayerStatus) => void>();
+  #status: LayerStatus = "connecting";
+  /** Whether the subscriber's current connection has subscribed every channel of `#subscribed`. */
+  #resubscribed = false;
+  #closed = false;
+
+  constructor(options: RedisConnectionOptions) {
+    this.#url = options.url;
+    this.#connectTimeoutMs = options.connectTimeoutMs;
+    const connection = {
+      // Fail calls at once while Redis is away instead of queueing them without bound.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt: number) => Math.min(attempt * 50, RECONNECT_MAX_MS),
+    };
+    this.command = new Redis(options.url, { ...connection, commandTimeout: 2000 });
+    // ioredis's own autoResubscribe would also bring back channels left while Redis was down
+    // (their UNSUBSCRIBE could not be sent): `#subscribed` is the one list.
+    this.subscriber = new Redis(options.url, { ...connection, autoResubscribe: false });
+    this.inboxReader = new Redis(options.url, connection);
+    for (const client of [this.command, this.subscriber, this.inboxReader]) {
+      client.on("error", (error: Error) => options.logger?.debug(`redis: ${error.message}`));
+    }
+    // Up when both commands and subscriptions work: a groupAdd needs the subscriber too, and a
+    // groupSend right after "up" must reach this process's members, so the subscriber counts as up
+    // only once its channels are subscribed again.
+    this.command.on("ready", () => this.#updateStatus());
+    this.subscriber.on("ready", () => void this.#resubscribe());
+    for (const client of [this.command, this.subscriber]) client.on("close", () => this.#updateStatus());
+    this.subscriber.on("close", () => {
+      this.#resubscribed = false;
+    });
+    this.subscriber.on("messageBuffer", options.onMessage);
+  }
+
+  /** `connecting` until Redis first answers, then `up` or `down`. */
+  get status(): LayerStatus {
+    return this.#status;
+  }
+
+  onStatus(listener: (status: LayerStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** How many pub/sub channels are held. */
+  get subscriptions(): number {
+    return this.#subscribed.size;
+  }
+
+  /** Runs a Redis call; connection failures become `LayerUnavailableError`. */
+  async call<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new LayerClosedError();
+    if (this.#status === "connecting") await this.#firstConnection();
+    try {
+      return await run();
+    } catch (error) {
+      // Our own errors and a caller's abort pass through; anything else means Redis failed us.
+      if (error instanceof ChannelsError || (error as Error)?.name === "AbortError") throw error;
+      if (this.#closed) throw new LayerClosedError();
+      throw new LayerUnavailableError(error);
+    }
+  }
+
+  /** Holds a pub/sub channel from now on, across reconnects. */
+  async subscribe(channel: string): Promise<void> {
+    if (this.#subscribed.has(channel)) return;
+    await this.call(() => this.subscriber.subscribe(channel));
+    this.#subscribed.add(channel);
+  }
+
+  /** Lets a pub/sub channel go. Best effort: if Redis is down, the subscription died with the connection. */
+  async unsubscribe(channel: string): Promise<void> {
+    if (!this.#subscribed.delete(channel)) return;
+    await this.subscriber.unsubscribe(channel).catch(() => {});
+  }
+
+  /** A connection for one blocking read; give it back with `release`. */
+  blocking(): Redis {
+    const idle = this.#idleBlocking.pop();
+    if (idle) return idle;
+    // A worker's receive() may wait out an outage: its reads queue until Redis is back, and a read
+    // in flight when the connection drops is sent again after it reconnects.
+    const connection = this.command.duplicate({
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+    });
+    connection.on("error", () => {});
+    this.#blocking.add(connection);
+    return connection;
+  }
+
+  /** Returns a blocking connection to the pool. */
+  release(connection: Redis): void {
+    if (!this.#closed) this.#idleBlocking.push(connection);
+  }
+
+  /** Ends every connection; blocked reads end with them. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const client of [this.command, this.subscriber, this.inboxReader, ...this.#blocking]) {
+      client.disconnect();
+    }
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  /** A call made right after the backplane was created waits for Redis, then fails clearly. */
+  async #firstConnection(): Promise<void> {
+    try {
+      await waitUntilUp(this, this.#connectTimeoutMs);
+    } catch {
+      const where = this.#url.replace(/\/\/[^@/]*@/, "//"); // never log a password
+      throw new LayerUnavailableError(
+        new Error(`could not connect to Redis at ${where} within ${this.#connectTimeoutMs} ms`),
+      );
+    }
+  }
+
+  async #resubscribe(): Promise<void> {
+    try {
+      if (this.#subscribed.size > 0) await this.subscriber.subscribe(...this.#subscribed);
+    } catch {
+      return; // Redis went away again; its next "ready" tries again
+    }
+    this.#resubscribed = true;
+    this.#updateStatus();
+  }
+
+  #updateStatus(): void {
+    const up = this.command.status === "ready" && this.subscriber.status === "ready" && this.#resubscribed;
+    // Until the first "up", a connection that is not ready yet is still "connecting", not "down".
+    const status = up ? "up" : this.#status === "connecting" ? "connecting" : "down";
+    if (this.#closed || status === this.#status) return;
+    this.#status = status;
+    for (const listener of this.#listeners) listener(status);
+  }
+}

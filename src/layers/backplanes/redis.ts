@@ -1,0 +1,299 @@
+/**
+ * The Redis backplane (`CHANNEL_LAYER=redis`).
+ *
+ * - A group with members in this process is a pub/sub subscription: `groupSend` is one Lua script
+ *   that publishes the msgpack message once, and each subscribed process fans out to its members.
+ *   Members stored in Redis (plain channels, or another process's channels added from here) get
+ *   the message queued by the same script.
+ * - `send` to a plain channel queues on its Redis list (workers `receive()` it); to another
+ *   process's channel, on that process's inbox list, which the process drains in batches.
+ * - Redis down: calls reject with `LayerUnavailableError`, the connections reconnect with backoff,
+ *   re-subscribe, and report the status.
+ */
+import type Redis from "ioredis";
+import { ChannelFull, LayerClosedError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import { copyDecoded, decodeMessage, encodeMessage } from "../codec.ts";
+import { LAYER_DEFAULTS, type LayerOptions, type LayerStatus, type Message } from "../layer.ts";
+import { capacityLookup, processOf } from "../rules.ts";
+import type { Backplane, BackplaneReceiver } from "./backplane.ts";
+import { RedisConnections } from "./redis-connections.ts";
+import { decodeEntry, encodeEntry } from "./redis-entries.ts";
+import { globToLuaPattern, groupSendScript, sendScript } from "./redis-scripts.ts";
+
+/** Options of the Redis backplane. */
+export interface RedisBackplaneOptions extends LayerOptions {
+  /** `redis://host:port/db`. Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** Prefix of every key and pub/sub channel, so several apps can share one Redis. Default `hc`. */
+  prefix?: string;
+  /** How long calls made before the first connection wait for it (ms). Default 5000. */
+  connectTimeoutMs?: number;
+  /** Milliseconds since the epoch; tests pass a fake clock for expiry. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+/**
+ * Messages a process's inbox (every channel of its consumers, sent from other processes) may
+ * hold. Per-channel capacity is applied when the process takes them in; this only bounds Redis
+ * memory if a process stops draining. Past it, `send` throws `ChannelFull`.
+ */
+export const INBOX_CAPACITY = 10_000;
+// Inbox entries taken per round trip once one has arrived.
+const INBOX_BATCH = 100;
+// How long a blocking read waits before looking again at whether it was cancelled (seconds).
+const BLOCK_SECONDS = 1;
+
+/** What crosses processes, through one Redis. */
+export class RedisBackplane implements Backplane {
+  readonly processId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  readonly #redis: RedisConnections;
+  readonly #prefix: string;
+  readonly #capacityOf: (channel: string) => number;
+  readonly #capacityRules: Array<string | number>;
+  readonly #capacity: number;
+  readonly #expiryMs: number;
+  readonly #groupExpiryMs: number;
+  readonly #now: () => number;
+  readonly #logger: Logger | undefined;
+  #receiver: BackplaneReceiver | null = null;
+  /** Messages for this process's channels dropped because the local channel was full. */
+  droppedFull = 0;
+
+  constructor(options: RedisBackplaneOptions = {}) {
+    this.#prefix = options.prefix ?? "hc";
+    this.#capacityOf = capacityLookup(options);
+    this.#capacity = options.capacity ?? LAYER_DEFAULTS.capacity;
+    this.#capacityRules = Object.entries(options.channelCapacity ?? {}).flatMap(([glob, capacity]) => [
+      globToLuaPattern(glob),
+      capacity,
+    ]);
+    this.#expiryMs = (options.expiry ?? LAYER_DEFAULTS.expiry) * 1000;
+    this.#groupExpiryMs = (options.groupExpiry ?? LAYER_DEFAULTS.groupExpiry) * 1000;
+    this.#now = options.now ?? Date.now;
+    this.#logger = options.logger;
+    this.#redis = new RedisConnections({
+      url: options.url ?? "redis://127.0.0.1:6379",
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+      logger: options.logger,
+      onMessage: (channel, payload) => this.#onGroupMessage(channel, payload),
+    });
+  }
+
+  get status(): LayerStatus {
+    return this.#redis.status;
+  }
+
+  onStatus(listener: (status: LayerStatus) => void): () => void {
+    return this.#redis.onStatus(listener);
+  }
+
+  get subscriptions(): number {
+    return this.#redis.subscriptions;
+  }
+
+  start(receiver: BackplaneReceiver): void {
+    this.#receiver = receiver;
+    void this.#drainInbox();
+  }
+
+  subscribe(group: string): Promise<void> {
+    return this.#redis.subscribe(this.#key("gpub", group));
+  }
+
+  unsubscribe(group: string): Promise<void> {
+    return this.#redis.unsubscribe(this.#key("gpub", group));
+  }
+
+  async groupSend(group: string, message: Message): Promise<void> {
+    const bytes = encodeMessage(message);
+    const now = this.#now();
+    const skipped = await this.#redis.call(() =>
+      groupSendScript.run(
+        this.#redis.command,
+        [this.#key("group", group)],
+        [
+          this.#key("gpub", group),
+          now,
+          this.#groupExpiryMs,
+          bytes,
+          now + this.#expiryMs,
+          this.#capacity,
+          this.#expiryMs,
+          this.#prefix,
+          INBOX_CAPACITY,
+          ...this.#capacityRules,
+        ],
+      ),
+    );
+    if (typeof skipped === "number" && skipped > 0) {
+      this.#logger?.warn(`groupSend(${group}): skipped ${skipped} full channel(s)`, { group, skipped });
+    }
+  }
+
+  async groupAdd(group: string, channel: string): Promise<void> {
+    const key = this.#key("group", group);
+    await this.#redis.call(() =>
+      this.#redis.command.multi().zadd(key, this.#now(), channel).pexpire(key, this.#groupExpiryMs).exec(),
+    );
+  }
+
+  async groupDiscard(group: string, channel: string): Promise<void> {
+    await this.#redis.call(() => this.#redis.command.zrem(this.#key("group", group), channel));
+  }
+
+  async send(channel: string, message: Message): Promise<void> {
+    const owner = processOf(channel);
+    // Another process's channels share its inbox: that inbox has its own bound, and the channel's
+    // capacity is applied by the owning process.
+    const key = owner ? this.#key("inbox", owner) : this.#key("ch", channel);
+    const capacity = owner ? INBOX_CAPACITY : this.#capacityOf(channel);
+    const entry = encodeEntry(this.#now() + this.#expiryMs, channel, encodeMessage(message));
+    const queued = await this.#redis.call(() =>
+      sendScript.run(this.#redis.command, [key], [entry, capacity, this.#now(), this.#expiryMs]),
+    );
+    if (queued === 0) throw new ChannelFull(channel, capacity);
+  }
+
+  async receive(channel: string, signal?: AbortSignal): Promise<Message> {
+    signal?.throwIfAborted();
+    const key = this.#key("ch", channel);
+    const connection = this.#redis.blocking();
+    const read = this.#readList(connection, key, signal).finally(() => this.#redis.release(connection));
+    if (!signal) return this.#redis.call(() => read);
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    read.catch(() => {}); // after an abort its rejection is expected and unobserved
+    try {
+      return await this.#redis.call(() => Promise.race([read, aborted]));
+    } finally {
+      signal.removeEventListener("abort", onAbort); // a worker reusing one signal must not pile them up
+    }
+  }
+
+  async flush(): Promise<void> {
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.#redis.call(() =>
+        this.#redis.command.scan(cursor, "MATCH", `${this.#prefix}:*`, "COUNT", 500),
+      );
+      if (keys.length > 0) await this.#redis.call(() => this.#redis.command.unlink(...keys));
+      cursor = next;
+    } while (cursor !== "0");
+  }
+
+  async close(): Promise<void> {
+    this.#redis.close();
+  }
+
+  /** The channels of `group` stored in Redis (for tests and inspection). */
+  storedMembers(group: string): Promise<string[]> {
+    return this.#redis.call(() =>
+      this.#redis.command.zrangebyscore(this.#key("group", group), this.#now() - this.#groupExpiryMs, "+inf"),
+    );
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  #key(kind: "ch" | "inbox" | "group" | "gpub", name: string): string {
+    return `${this.#prefix}:${kind}:${name}`;
+  }
+
+  /** A group message published by any process: hand it to this process's members. */
+  #onGroupMessage(channel: Buffer, payload: Buffer): void {
+    const group = channel.toString("latin1").slice(this.#key("gpub", "").length);
+    let unused: Message | null;
+    try {
+      unused = decodeMessage(payload);
+    } catch (error) {
+      this.#logger?.error(`redis layer: unreadable group message on ${group}`, { error });
+      return;
+    }
+    // Decoded once; the first member takes that, the others a copy of it.
+    const decoded = unused;
+    this.#receiver?.group(group, () => {
+      const own = unused ?? copyDecoded(decoded);
+      unused = null;
+      return own;
+    });
+  }
+
+  /** Messages other processes sent to this process's channels arrive on its inbox list. */
+  async #drainInbox(): Promise<void> {
+    const inbox = this.#key("inbox", this.processId);
+    const reader = this.#redis.inboxReader;
+    // BLMPOP (Redis 7) takes a batch in one round trip; older servers get BLPOP, then LPOP the rest.
+    let batched = true;
+    while (!this.#redis.closed) {
+      let entries: Buffer[];
+      try {
+        if (batched) {
+          const popped = await reader.blmpopBuffer(BLOCK_SECONDS, 1, inbox, "LEFT", "COUNT", INBOX_BATCH);
+          if (!popped) continue;
+          entries = popped[1];
+        } else {
+          const popped = await reader.blpopBuffer(inbox, BLOCK_SECONDS);
+          if (!popped) continue;
+          const more = await reader.lpopBuffer(inbox, INBOX_BATCH);
+          entries = [popped[1], ...(more ?? [])];
+        }
+      } catch (error) {
+        if (batched && /unknown command/i.test(String(error))) {
+          batched = false;
+          continue;
+        }
+        if (!this.#redis.closed) await sleep(500); // Redis is away; the client reconnects
+        continue;
+      }
+      for (const entry of entries) this.#takeIn(entry);
+    }
+  }
+
+  /** Hands one inbox entry to its local channel, which applies its own capacity. */
+  #takeIn(bytes: Buffer): void {
+    let entry: ReturnType<typeof decodeEntry>;
+    try {
+      entry = decodeEntry(bytes);
+    } catch (error) {
+      this.#logger?.error("redis layer: unreadable inbox entry", { error });
+      return;
+    }
+    if (entry.expiresAt <= this.#now()) return;
+    if (!this.#receiver?.channel(entry.channel, entry.message)) {
+      // The sender could not be told: count it, as groupSend counts full members.
+      this.droppedFull++;
+      this.#logger?.warn(`redis layer: dropped a message for ${entry.channel}: its channel is full`);
+    }
+  }
+
+  /** BLPOPs `key` until an unexpired entry arrives, the signal aborts or the backplane closes. */
+  async #readList(connection: Redis, key: string, signal: AbortSignal | undefined): Promise<Message> {
+    for (;;) {
+      const popped = await connection.blpopBuffer(key, BLOCK_SECONDS);
+      if (signal?.aborted || this.#redis.closed) {
+        // Nobody waits for it any more: put it back where it was. BLPOP deleted the list if that
+        // was its last entry, so the TTL every queued list carries is set again with it.
+        if (popped) {
+          await this.#redis.command
+            .multi()
+            .lpush(key, popped[1])
+            .pexpire(key, this.#expiryMs)
+            .exec()
+            .catch(() => {});
+        }
+        throw signal?.reason ?? new LayerClosedError();
+      }
+      if (!popped) continue;
+      const entry = decodeEntry(popped[1]);
+      if (entry.expiresAt > this.#now()) return entry.message;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,49 @@
+/**
+ * How a message crosses processes: msgpack, as channels_redis writes it, so bytes stay bytes
+ * (apart from strings), nested maps and arrays survive, and integers past 2^53 travel as bigint.
+ * `undefined` arrives as `null`; a class instance arrives as a plain object of its own fields;
+ * functions and symbols cannot be sent.
+ */
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import { InvalidMessageError } from "../errors.ts";
+import type { Message } from "./layer.ts";
+import { assertMessage } from "./rules.ts";
+
+// One encoder and decoder per process: they keep buffers and a key cache between calls.
+// useBigInt64: a bigint travels as a 64-bit integer and comes back a bigint; a number stays a number.
+const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: false });
+const decoder = new Decoder({ useBigInt64: true });
+
+/** A message as msgpack bytes; throws `InvalidMessageError` for what msgpack cannot carry. */
+export function encodeMessage(message: Message): Uint8Array {
+  try {
+    return encoder.encode(message);
+  } catch (error) {
+    throw new InvalidMessageError(
+      `A layer message must hold plain data (objects, arrays, strings, numbers, bigints, booleans, null, bytes, dates): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The message in msgpack `bytes`; throws if they do not hold a message. */
+export function decodeMessage(bytes: Uint8Array): Message {
+  const value = decoder.decode(bytes);
+  assertMessage(value);
+  return value;
+}
+
+/**
+ * A deep copy of what `decodeMessage` returned. Decoded data holds only plain objects, arrays,
+ * primitives, bytes and dates, so this is exact, and for a group fan-out several times cheaper than
+ * decoding again or `structuredClone`.
+ */
+export function copyDecoded<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyDecoded) as T;
+  if (value instanceof Uint8Array) return value.slice() as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  const copy: Record<string, unknown> = {};
+  for (const key in value) copy[key] = copyDecoded((value as Record<string, unknown>)[key]);
+  return copy as T;
+}

@@ -1,0 +1,148 @@
+/**
+ * `DeliveryLayer`: a channel layer made of this process's hub and, when messages must cross
+ * processes, a backplane. Validation and the choice between local and remote live here once, so
+ * neither the hub nor any backplane repeats them. `InMemoryChannelLayer` is the hub alone;
+ * `RedisChannelLayer` adds the Redis backplane.
+ */
+import { ChannelFull, LayerClosedError, NotLocalError } from "../errors.ts";
+import type { Backplane } from "./backplanes/backplane.ts";
+import { type Copy, Hub, type HubOptions } from "./hub.ts";
+import type { ChannelLayer, ChannelSink, LocalDelivery, Message, MessageMap, MessageOf } from "./layer.ts";
+import { assertChannelName, assertGroupName, assertMessage, processOf } from "./rules.ts";
+
+/** A channel layer: local delivery through a hub, and a backplane for what crosses processes. */
+export class DeliveryLayer<M extends MessageMap = MessageMap> implements ChannelLayer<M>, LocalDelivery {
+  protected readonly hub: Hub;
+  readonly #backplane: Backplane | null;
+  /** The part of this process's channel names after the prefix: `specific.<processId>!<id>`. */
+  readonly #processId: string;
+  /** The last queued local join or leave per group, so they run in order (see #inOrder). */
+  readonly #groupOps = new Map<string, Promise<void>>();
+  #closed = false;
+
+  constructor(options: HubOptions, backplane: Backplane | null) {
+    this.hub = new Hub(options);
+    this.#backplane = backplane;
+    this.#processId = backplane?.processId ?? "inmemory";
+    backplane?.start({
+      group: (group, copy) => this.hub.groupSend(group, copy),
+      channel: (channel, message) => this.hub.deliver(channel, () => message),
+    });
+  }
+
+  async send(channel: string, message: MessageOf<M>): Promise<void> {
+    this.#assertOpen();
+    assertChannelName(channel);
+    assertMessage(message);
+    if (!this.#isLocal(channel)) return this.#backplane!.send(channel, message);
+    if (!this.hub.deliver(channel, cloneOf(message))) {
+      throw new ChannelFull(channel, this.hub.capacityOf(channel));
+    }
+  }
+
+  async receive(channel: string, options: { signal?: AbortSignal } = {}): Promise<Message> {
+    this.#assertOpen();
+    assertChannelName(channel);
+    if (this.#isLocal(channel)) return this.hub.receive(channel, options.signal);
+    if (processOf(channel) !== null) throw new NotLocalError(channel);
+    return this.#backplane!.receive(channel, options.signal);
+  }
+
+  async newChannel(prefix = "specific"): Promise<string> {
+    this.#assertOpen();
+    const name = `${prefix}.${this.#processId}!${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    assertChannelName(name);
+    return name;
+  }
+
+  listen(channel: string, sink: ChannelSink): () => void {
+    this.#assertOpen();
+    assertChannelName(channel);
+    if (!this.#isLocal(channel)) throw new NotLocalError(channel);
+    return this.hub.listen(channel, sink);
+  }
+
+  async groupAdd(group: string, channel: string): Promise<void> {
+    this.#assertOpen();
+    assertGroupName(group);
+    assertChannelName(channel);
+    const backplane = this.#backplane;
+    if (!backplane) return this.hub.join(group, channel);
+    if (!this.#isLocal(channel)) return backplane.groupAdd(group, channel);
+    await this.#inOrder(group, async () => {
+      // Subscribe before counting the member in: a groupSend that follows must reach it.
+      await backplane.subscribe(group);
+      this.hub.join(group, channel);
+    });
+  }
+
+  async groupDiscard(group: string, channel: string): Promise<void> {
+    this.#assertOpen();
+    assertGroupName(group);
+    assertChannelName(channel);
+    const backplane = this.#backplane;
+    if (!backplane) return this.hub.leave(group, channel);
+    if (!this.#isLocal(channel)) return backplane.groupDiscard(group, channel);
+    await this.#inOrder(group, async () => {
+      this.hub.leave(group, channel);
+      if (!this.hub.hasMembers(group)) await backplane.unsubscribe(group);
+    });
+  }
+
+  async groupSend(group: string, message: MessageOf<M>): Promise<void> {
+    this.#assertOpen();
+    assertGroupName(group);
+    assertMessage(message);
+    // With a backplane, local members get the message when it comes back from the backplane, like
+    // every other process's members: one path, one order for everyone.
+    if (this.#backplane) return this.#backplane.groupSend(group, message);
+    this.hub.groupSend(group, cloneOf(message));
+  }
+
+  async flush(): Promise<void> {
+    this.#assertOpen();
+    this.hub.flush();
+    await this.#backplane?.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.hub.close();
+    await this.#backplane?.close();
+  }
+
+  /** Group messages skipped here because the member's channel was full. */
+  get skippedFull(): number {
+    return this.hub.skippedFull;
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  #isLocal(channel: string): boolean {
+    return this.#backplane === null || processOf(channel) === this.#processId;
+  }
+
+  /**
+   * Runs one group's local joins and leaves one after another. Interleaved, a leave could
+   * unsubscribe after a concurrent join subscribed, leaving a member counted but not subscribed.
+   */
+  #inOrder(group: string, task: () => Promise<void>): Promise<void> {
+    const run = (this.#groupOps.get(group) ?? Promise.resolve()).then(task);
+    const settled = run.catch(() => {});
+    this.#groupOps.set(group, settled);
+    void settled.then(() => {
+      if (this.#groupOps.get(group) === settled) this.#groupOps.delete(group);
+    });
+    return run;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new LayerClosedError();
+  }
+}
+
+/** Copies for recipients of a message sent in this process: a sender that mutates its object later changes nothing. */
+function cloneOf(message: Message): Copy {
+  return () => structuredClone(message);
+}

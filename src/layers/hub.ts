@@ -1,0 +1,289 @@
+/**
+ * The hub: local delivery, the same in every process. It holds this process's channels (a
+ * connected consumer's sink, or a buffer for `receive()`), its group memberships, capacity and
+ * expiry. It validates nothing and knows no backplane: the layer in front of it does both.
+ * Expiry is checked lazily against an injectable clock, with a sweep at most once a second: no timers.
+ */
+import { ChannelListenedError, LayerClosedError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { type ChannelSink, LAYER_DEFAULTS, type LayerOptions, type Message } from "./layer.ts";
+import { capacityLookup } from "./rules.ts";
+
+/** Options of a hub: the layer's options, a clock and where skip warnings go. */
+export interface HubOptions extends LayerOptions {
+  /** Milliseconds since some epoch; tests pass a fake clock to check expiry without sleeping. */
+  now?: () => number;
+  /** Receives a warning (at most once a second) when group members are skipped because they were full. */
+  logger?: Logger;
+}
+
+/** Makes a fresh copy of a message for one recipient, so no two recipients share an object. */
+export type Copy = () => Message;
+
+interface Waiter {
+  resolve(message: Message): void;
+  reject(error: unknown): void;
+}
+
+/** One channel's undelivered messages, or the receivers waiting for one, or its local consumer. */
+interface ChannelState {
+  buffer: Array<{ expiresAt: number; message: Message }>;
+  waiters: Waiter[];
+  sink: ChannelSink | null;
+}
+
+/** How often (ms, on the hub's clock) a call also sweeps every channel and group for expired entries. */
+const SWEEP_INTERVAL_MS = 1000;
+
+/** Channels, sinks, buffers and local groups of one process. */
+export class Hub {
+  readonly #channels = new Map<string, ChannelState>();
+  /** group -> channel -> when the membership expires (ms on the hub's clock). */
+  readonly #groups = new Map<string, Map<string, number>>();
+  readonly #capacityOf: (channel: string) => number;
+  readonly #expiryMs: number;
+  readonly #groupExpiryMs: number;
+  readonly #logger: Logger | undefined;
+  #lastSweep = 0;
+  #lastSkipWarning = Number.NEGATIVE_INFINITY;
+  #skippedAtLastWarning = 0;
+  /** The hub's clock. */
+  readonly now: () => number;
+  /** Group messages not delivered because the member channel was full. */
+  skippedFull = 0;
+
+  constructor(options: HubOptions = {}) {
+    this.#capacityOf = capacityLookup(options);
+    this.#expiryMs = (options.expiry ?? LAYER_DEFAULTS.expiry) * 1000;
+    this.#groupExpiryMs = (options.groupExpiry ?? LAYER_DEFAULTS.groupExpiry) * 1000;
+    this.now = options.now ?? Date.now;
+    this.#logger = options.logger;
+  }
+
+  /** The capacity of `channel` (the default or its `channelCapacity` pattern). */
+  capacityOf(channel: string): number {
+    return this.#capacityOf(channel);
+  }
+
+  /** Hands a copy to the channel's consumer, a waiting receiver or its buffer; false if the channel is full. */
+  deliver(channel: string, copy: Copy): boolean {
+    const now = this.now();
+    this.#maybeSweep(now);
+    return this.#deliver(channel, copy, now);
+  }
+
+  /** The next message of a channel nobody listens to; waits for one if its buffer is empty. */
+  receive(channel: string, signal?: AbortSignal): Promise<Message> {
+    const state = this.#state(channel);
+    if (state.sink) {
+      throw new ChannelListenedError(
+        channel,
+        "belongs to a connected consumer; receive() would never see its messages.",
+      );
+    }
+    this.#dropExpired(channel, state, this.now());
+    const next = state.buffer.shift();
+    if (next) {
+      this.#forgetIfIdle(channel, state);
+      return Promise.resolve(next.message);
+    }
+    signal?.throwIfAborted();
+    return new Promise<Message>((resolve, reject) => {
+      const onAbort = () => {
+        state.waiters = state.waiters.filter((other) => other !== waiter);
+        this.#forgetIfIdle(channel, state);
+        reject(signal?.reason);
+      };
+      // Settling removes the abort listener: a worker reusing one signal must not pile them up.
+      const waiter: Waiter = {
+        resolve: (message) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(message);
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      state.waiters.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Pushes a channel's messages into `sink`, starting with what it buffered; returns the way to stop. */
+  listen(channel: string, sink: ChannelSink): () => void {
+    const state = this.#state(channel);
+    if (state.sink) throw new ChannelListenedError(channel, "already has a listener.");
+    state.sink = sink;
+    this.#dropExpired(channel, state, this.now());
+    for (const { message } of state.buffer.splice(0)) sink.push(message);
+    return () => {
+      // The consumer is gone: its channel dies with whatever was still addressed to it.
+      if (this.#channels.get(channel)?.sink === sink) this.#channels.delete(channel);
+    };
+  }
+
+  /** Adds (or renews) a membership. */
+  join(group: string, channel: string): void {
+    const now = this.now();
+    this.#maybeSweep(now);
+    let members = this.#groups.get(group);
+    if (!members) {
+      members = new Map();
+      this.#groups.set(group, members);
+    }
+    members.set(channel, now + this.#groupExpiryMs);
+  }
+
+  /** Ends a membership. */
+  leave(group: string, channel: string): void {
+    const members = this.#groups.get(group);
+    if (!members) return;
+    members.delete(channel);
+    if (members.size === 0) this.#groups.delete(group);
+  }
+
+  /** Gives each member of `group` its own copy; a full member misses this message, the others do not. */
+  groupSend(group: string, copy: Copy): void {
+    const now = this.now();
+    this.#maybeSweep(now);
+    const members = this.#groups.get(group);
+    if (!members) return;
+    for (const [channel, expiresAt] of members) {
+      if (this.#membershipExpired(channel, expiresAt, now)) {
+        members.delete(channel);
+      } else if (!this.#deliver(channel, copy, now)) {
+        this.skippedFull++;
+        this.#warnSkipped(group, channel, now);
+      }
+    }
+    if (members.size === 0) this.#groups.delete(group);
+  }
+
+  /** Whether `group` has any local member: O(1). */
+  hasMembers(group: string): boolean {
+    return (this.#groups.get(group)?.size ?? 0) > 0;
+  }
+
+  /** The channels currently in `group`. */
+  groupChannels(group: string): string[] {
+    const now = this.now();
+    return [...(this.#groups.get(group) ?? [])]
+      .filter(([channel, expiresAt]) => !this.#membershipExpired(channel, expiresAt, now))
+      .map(([channel]) => channel);
+  }
+
+  /** Drops every buffered message and membership; listeners and waiting receivers stay. */
+  flush(): void {
+    for (const [channel, state] of this.#channels) {
+      state.buffer = [];
+      this.#forgetIfIdle(channel, state);
+    }
+    this.#groups.clear();
+  }
+
+  /** Rejects waiting receivers and forgets everything. */
+  close(): void {
+    for (const state of this.#channels.values()) {
+      for (const waiter of state.waiters) waiter.reject(new LayerClosedError());
+    }
+    this.#channels.clear();
+    this.#groups.clear();
+  }
+
+  /** How much the hub holds: for leak checks. */
+  get size(): { channels: number; groups: number; memberships: number } {
+    let memberships = 0;
+    for (const members of this.#groups.values()) memberships += members.size;
+    return { channels: this.#channels.size, groups: this.#groups.size, memberships };
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  #deliver(channel: string, copy: Copy, now: number): boolean {
+    const capacity = this.#capacityOf(channel);
+    const existing = this.#channels.get(channel);
+    if (existing?.sink) {
+      if (existing.sink.backlog >= capacity) return false;
+      existing.sink.push(copy());
+      return true;
+    }
+    const waiter = existing?.waiters.shift();
+    if (waiter) {
+      waiter.resolve(copy());
+      return true;
+    }
+    const state = existing ?? this.#state(channel);
+    this.#dropExpired(channel, state, now);
+    if (state.buffer.length >= capacity) return false;
+    // Copied now, so a sender that mutates its object afterwards changes nothing delivered.
+    state.buffer.push({ expiresAt: now + this.#expiryMs, message: copy() });
+    return true;
+  }
+
+  /**
+   * A skipped member lost a message: say so at warn level, at most once a second (a burst into a
+   * full room must not flood the log), with how many were skipped since the last line.
+   */
+  #warnSkipped(group: string, channel: string, now: number): void {
+    if (now - this.#lastSkipWarning < 1000) return;
+    this.#lastSkipWarning = now;
+    const skipped = this.skippedFull - this.#skippedAtLastWarning;
+    this.#skippedAtLastWarning = this.skippedFull;
+    this.#logger?.warn(
+      `groupSend(${group}): ${skipped} message(s) skipped for full member(s) such as ${channel}; ` +
+        "raise CHANNEL_CAPACITY if members fall this far behind",
+      { group, channel, skipped },
+    );
+  }
+
+  /** A connected consumer's memberships last as long as it does; others end at `groupExpiry`. */
+  #membershipExpired(channel: string, expiresAt: number, now: number): boolean {
+    return expiresAt <= now && !this.#channels.get(channel)?.sink;
+  }
+
+  #state(channel: string): ChannelState {
+    let state = this.#channels.get(channel);
+    if (!state) {
+      state = { buffer: [], waiters: [], sink: null };
+      this.#channels.set(channel, state);
+    }
+    return state;
+  }
+
+  /**
+   * Drops a channel's expired messages. Like Channels, a channel that let a message expire is
+   * presumed dead and leaves every group, so group sends stop filling a buffer nobody reads.
+   */
+  #dropExpired(channel: string, state: ChannelState, now: number): void {
+    let expired = 0;
+    while (expired < state.buffer.length && state.buffer[expired]!.expiresAt <= now) expired++;
+    if (expired === 0) return;
+    state.buffer.splice(0, expired);
+    for (const [group, members] of this.#groups) {
+      if (members.delete(channel) && members.size === 0) this.#groups.delete(group);
+    }
+  }
+
+  #forgetIfIdle(channel: string, state: ChannelState): void {
+    if (state.buffer.length === 0 && state.waiters.length === 0 && !state.sink) {
+      this.#channels.delete(channel);
+    }
+  }
+
+  /** Drops expired messages and memberships everywhere, at most once per interval: no timers, no leaks. */
+  #maybeSweep(now: number): void {
+    if (now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
+    this.#lastSweep = now;
+    for (const [channel, state] of this.#channels) {
+      this.#dropExpired(channel, state, now);
+      this.#forgetIfIdle(channel, state);
+    }
+    for (const [group, members] of this.#groups) {
+      for (const [channel, expiresAt] of members) {
+        if (this.#membershipExpired(channel, expiresAt, now)) members.delete(channel);
+      }
+      if (members.size === 0) this.#groups.delete(group);
+    }
+  }
+}
