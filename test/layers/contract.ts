@@ -307,6 +307,63 @@ export function layerContract(name: string, factory: LayerFactory): void {
       );
     });
 
+    describe("what a message can carry", () => {
+      // What crosses a process boundary must arrive as it left: bytes stay bytes (not a string, not
+      // an object of indices), nested maps stay maps, integers stay exact.
+      const carried = {
+        type: "data.kinds",
+        bytes: new Uint8Array([0, 1, 2, 253, 254, 255]),
+        empty: new Uint8Array(0),
+        nested: { list: [1, [2, { deep: "x" }]], map: { a: { b: { c: true } } } },
+        unicode: "héllo wörld 日本語 😀",
+        nothing: null,
+        yes: true,
+        no: false,
+        small: 42,
+        negative: -7,
+        safe: Number.MAX_SAFE_INTEGER,
+        float: 1.5,
+        big: 2n ** 63n - 1n,
+        negativeBig: -(2n ** 62n),
+      };
+
+      const expectCarried = (message: Message | null) => {
+        expect(message).toEqual(carried);
+        expect(message?.bytes).toBeInstanceOf(Uint8Array);
+        expect(typeof message?.big).toBe("bigint");
+        expect(typeof message?.safe).toBe("number");
+      };
+
+      it("round-trips bytes, nested data, unicode, null, booleans and integers through send()", async () => {
+        const layer = await make();
+        await layer.send("data-channel", carried);
+        expectCarried(await layer.receive("data-channel"));
+      });
+
+      it("round-trips them through groupSend() to a plain member and a local consumer", async () => {
+        const layer = await make();
+        const local = await layer.newChannel();
+        const sink = collectingSink();
+        layer.listen(local, sink);
+        await layer.groupAdd("data-group", local);
+        await layer.groupAdd("data-group", "data-plain");
+        await layer.groupSend("data-group", carried);
+        expectCarried(await receiveWithin(layer, "data-plain", 1000));
+        await until(() => sink.messages.length === 1);
+        expectCarried(sink.messages[0] ?? null);
+      });
+
+      it("refuses a function in a message instead of sending something else", async () => {
+        const layer = await make();
+        // The memory layer cannot clone a function either: both refuse rather than drop the field.
+        const error = await layer
+          .send("data-channel", { type: "with.function", run: () => 1 })
+          .catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(Error);
+        expect(await receiveWithin(layer, "data-channel")).toBeNull();
+      });
+    });
+
     describe("listen()", () => {
       it("pushes messages for a local channel straight into the sink", async () => {
         const layer = await make();

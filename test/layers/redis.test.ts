@@ -1,6 +1,8 @@
+import { RedisBackplane } from "../../src/layers/backplanes/redis.ts";
 import { waitUntilUp } from "../../src/layers/layer.ts";
 import { RedisChannelLayer } from "../../src/layers/redis.ts";
 import { describeWithRedis } from "../_support/redis.ts";
+import { backplaneContract } from "./backplane-contract.ts";
 import { layerContract } from "./contract.ts";
 
 describeWithRedis("RedisChannelLayer", ({ url }) => {
@@ -9,5 +11,11 @@ describeWithRedis("RedisChannelLayer", ({ url }) => {
     const layer = new RedisChannelLayer({ ...options, url: url(), prefix: `test-${crypto.randomUUID()}` });
     await waitUntilUp(layer);
     return layer;
+  });
+
+  // Processes of one test share a prefix, as the processes of one app do.
+  backplaneContract("RedisBackplane", () => {
+    const prefix = `test-${crypto.randomUUID()}`;
+    return { connect: (options) => new RedisBackplane({ ...options, url: url(), prefix }) };
   });
 });
