@@ -3,8 +3,9 @@
  * group-send.ts. It reports, over IPC and on the shared clock, when its last member's handler ran.
  * The parent side is `Child`; `bun bench/_child.ts <redis-url>` is the child side.
  */
-import { RedisChannelLayer, type WebsocketCommunicator } from "../src/index.ts";
+import type { WebsocketCommunicator } from "../src/index.ts";
 import { waitUntilUp } from "../src/layers/layer.ts";
+import { RedisChannelLayer } from "../src/redis.ts";
 import { arrivals, host, now, quietLogger, release } from "./_support.ts";
 
 type Reply = { seq: number; time: number } | { clock: number } | { ok: true };

@@ -7,8 +7,9 @@
  */
 
 import Redis from "ioredis";
-import { type ChannelLayer, InMemoryChannelLayer, RedisChannelLayer } from "../src/index.ts";
+import { type ChannelLayer, InMemoryChannelLayer } from "../src/index.ts";
 import { waitUntilUp } from "../src/layers/layer.ts";
+import { RedisChannelLayer } from "../src/redis.ts";
 import { Child } from "./_child.ts";
 import {
   arrivals,

@@ -7,14 +7,9 @@
  */
 
 import Redis from "ioredis";
-import {
-  type ChannelLayer,
-  Consumer,
-  InMemoryChannelLayer,
-  RedisChannelLayer,
-  WebsocketCommunicator,
-} from "../src/index.ts";
+import { type ChannelLayer, Consumer, InMemoryChannelLayer, WebsocketCommunicator } from "../src/index.ts";
 import { waitUntilUp } from "../src/layers/layer.ts";
+import { RedisChannelLayer } from "../src/redis.ts";
 import { fmt, machine, quietLogger, startRedis, summarize, table } from "./_support.ts";
 
 const ROUND_MS = Number(process.env.ROUND_MS ?? 500);

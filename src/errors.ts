@@ -35,6 +35,7 @@ export type ErrorCode =
   | "CHANNEL_FULL"
   | "CHANNEL_LISTENED"
   | "NOT_LOCAL"
+  | "LAYER_NOT_READY"
   | "LAYER_CLOSED"
   | "LAYER_UNAVAILABLE"
   | "TIMEOUT"
@@ -138,6 +139,17 @@ export class NotLocalError extends ChannelsError {
     super(
       "NOT_LOCAL",
       `Channel ${channel} belongs to another process; only the process whose newChannel() made it receives there.`,
+    );
+  }
+}
+
+/** `getChannelLayer()` before the configured (non-memory) layer was installed. */
+export class LayerNotReadyError extends ChannelsError {
+  constructor(layer: string) {
+    super(
+      "LAYER_NOT_READY",
+      `CHANNEL_LAYER=${layer}, but no layer is installed yet: ` +
+        "call setChannelLayer(await createChannelLayer()) before getChannelLayer().",
     );
   }
 }

@@ -1,13 +1,13 @@
 /**
- * Hono Channels: Django Channels for Bun, Deno and Node. The public API; re-exports only.
+ * Hono Channels: Django Channels for Bun, Deno and Node. What route files, consumer files and
+ * their tests import; re-exports only. The Redis layer has its own entry (`src/redis.ts`), so
+ * importing this never loads ioredis; server plumbing is in `src/integration.ts`.
  */
 
-export type { Runtime, ServeOptions, Server } from "./adapters/runtime.ts";
-// App and server
+// App
 export { type AppOptions, type ChannelsEnv, createApp } from "./app.ts";
-export { ConnectionSet } from "./consumer/connections.ts";
 // Consumers
-export { type Connection, Consumer, type ConsumerClass } from "./consumer/consumer.ts";
+export { Consumer, type ConsumerClass } from "./consumer/consumer.ts";
 export { handlerName } from "./consumer/dispatch.ts";
 export { JsonConsumer, type JsonErrorFrame } from "./consumer/json.ts";
 export { type AcceptOptions, CloseCode, type CloseOptions, type Frame } from "./consumer/peer.ts";
@@ -15,40 +15,41 @@ export type { Client, Scope, User } from "./consumer/scope.ts";
 // Errors
 export {
   ChannelFull,
+  ChannelListenedError,
   ChannelsError,
+  CommunicatorError,
   CommunicatorTimeout,
   ConnectionClosed,
   ConsumerStateError,
   DispatchError,
+  type ErrorCode,
   InvalidMessageError,
   InvalidNameError,
   LayerClosedError,
+  LayerNotReadyError,
   LayerUnavailableError,
+  NotLocalError,
   RouteError,
   SettingsError,
 } from "./errors.ts";
 // Channel layers
-export { createChannelLayer, getChannelLayer, setChannelLayer } from "./layers/default.ts";
+export { getChannelLayer } from "./layers/default.ts";
 export type {
   ChannelLayer,
-  ChannelSink,
   LayerOptions,
+  LayerStatus,
   Message,
   MessageMap,
   MessageOf,
 } from "./layers/layer.ts";
 export { InMemoryChannelLayer, type MemoryLayerOptions } from "./layers/memory.ts";
-export { RedisChannelLayer, type RedisLayerOptions } from "./layers/redis.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
-// Routing
-export type { Manifest, ManifestEntry } from "./routing/manifest.ts";
-export { scanProject } from "./routing/scan.ts";
 // Security
 export { issueToken, type TokenAuthOptions, tokenAuth, verifyToken } from "./security/auth.ts";
 export { DEFAULT_LIMITS, type Limits, type SlowClientPolicy } from "./security/limits.ts";
 export { createOriginPolicy, type OriginPolicy } from "./security/origin.ts";
-export { getRuntime } from "./serve.ts";
-export { loadSettings, type Settings } from "./settings.ts";
+// Settings
+export { getSettings, type Settings } from "./settings.ts";
 // Testing
 export {
   type CommunicatorOptions,

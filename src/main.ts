@@ -8,33 +8,23 @@ import { ConnectionSet } from "./consumer/connections.ts";
 import { CloseCode } from "./consumer/peer.ts";
 import { ChannelsError } from "./errors.ts";
 import { createChannelLayer, setChannelLayer } from "./layers/default.ts";
-import { type StatusReporting, waitUntilUp } from "./layers/layer.ts";
-import { createLogger } from "./log.ts";
+import { type ChannelLayer, reportsStatus, waitUntilUp } from "./layers/layer.ts";
+import { createLogger, type Logger } from "./log.ts";
 import { resolveManifest } from "./routing/manifest.ts";
 import { scanProject } from "./routing/scan.ts";
 import { formatRouteTable } from "./routing/table.ts";
 import { getRuntime } from "./serve.ts";
-import { loadSettings } from "./settings.ts";
+import { getSettings, type Settings } from "./settings.ts";
 
 async function main(): Promise<void> {
-  const settings = loadSettings();
+  // Settings, then the layer, then the user's files: a route or consumer module that reads
+  // getSettings() or getChannelLayer() while it is imported must get the real ones.
+  const settings = getSettings();
   const logger = createLogger(settings.logLevel);
+  const layer = await startLayer(settings, logger);
   const manifest = await scanProject(process.cwd());
   const runtime = await getRuntime();
   const connections = new ConnectionSet();
-  const layer = createChannelLayer(settings, logger);
-  setChannelLayer(layer);
-  (layer as unknown as StatusReporting).onStatus((status) => {
-    const line = `channel layer ${settings.channelLayer} is ${status}`;
-    if (status === "up") logger.info(line);
-    else logger.warn(line);
-  });
-  if ((layer as unknown as StatusReporting).status !== "up") {
-    // Serve anyway: HTTP works without the layer, and the layer keeps reconnecting.
-    await waitUntilUp(layer, 3000).catch(() =>
-      logger.warn(`channel layer ${settings.channelLayer} is not reachable yet`),
-    );
-  }
   const app = createApp({
     manifest,
     runtime,
@@ -74,6 +64,24 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** Builds and installs the configured layer, logs its status changes, and gives it a moment to connect. */
+async function startLayer(settings: Settings, logger: Logger): Promise<ChannelLayer> {
+  const layer = await createChannelLayer(settings, logger);
+  setChannelLayer(layer);
+  if (reportsStatus(layer)) {
+    layer.onStatus((status) => {
+      const line = `channel layer ${settings.channelLayer} is ${status}`;
+      if (status === "up") logger.info(line);
+      else logger.warn(line);
+    });
+    // Serve anyway if it is slow: HTTP works without the layer, and the layer keeps reconnecting.
+    await waitUntilUp(layer, 3000).catch(() =>
+      logger.warn(`channel layer ${settings.channelLayer} is not reachable yet`),
+    );
+  }
+  return layer;
 }
 
 main().catch((error: unknown) => {

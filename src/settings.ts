@@ -1,6 +1,7 @@
 /**
  * Settings: the one place that reads the environment. Every value has a safe default; a bad value
- * stops startup with a `SettingsError` naming the variable.
+ * stops startup with a `SettingsError` naming the variable. The server reads them once, at
+ * startup, before any route or consumer file is imported; code reads them with `getSettings()`.
  */
 import process from "node:process";
 import { SettingsError } from "./errors.ts";
@@ -42,10 +43,20 @@ export interface Settings {
 
 type Environment = Record<string, string | undefined>;
 
-// One random key per process when SECRET_KEY is unset in development, shared by every caller.
-let developmentSecret: string | undefined;
+let current: Settings | undefined;
 
-/** Reads settings from `env` (the process environment by default). */
+/**
+ * The settings of this process, read from the environment on first use and never again, so every
+ * view, consumer and middleware sees the same values (and the same development SECRET_KEY).
+ * @example
+ * export default tokenAuth({ secret: getSettings().secretKey });
+ */
+export function getSettings(): Settings {
+  current ??= loadSettings();
+  return current;
+}
+
+/** Reads settings from `env` (the process environment by default). Each call reads anew: use `getSettings()`. */
 export function loadSettings(env: Environment = process.env): Settings {
   const production = env.NODE_ENV?.trim() === "production";
   return {
@@ -121,8 +132,7 @@ function readSecret(env: Environment, production: boolean): string {
   if (raw === undefined || raw === "") {
     if (production)
       throw new SettingsError("SECRET_KEY", "is required when NODE_ENV=production (32+ random characters).");
-    developmentSecret ??= crypto.randomUUID() + crypto.randomUUID();
-    return developmentSecret;
+    return crypto.randomUUID() + crypto.randomUUID(); // one per process, through getSettings()
   }
   if (raw.length < 32)
     throw new SettingsError("SECRET_KEY", "is too short. Use at least 32 random characters.");

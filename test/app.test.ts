@@ -1,13 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import { type Context, Hono, type Next } from "hono";
 import { HTTPException } from "hono/http-exception";
-import {
-  Consumer,
-  createApp,
-  LayerUnavailableError,
-  type ManifestEntry,
-  type Runtime,
-} from "../src/index.ts";
+import { Consumer, createApp, LayerUnavailableError } from "../src/index.ts";
+import type { ManifestEntry, Runtime } from "../src/integration.ts";
 
 /** Builds an app from in-memory route and consumer modules, as a generated manifest would. */
 function appOf(routes: ManifestEntry[], consumers: ManifestEntry[] = [], runtime?: Runtime["upgrade"]) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { SettingsError } from "../src/errors.ts";
 import { DEFAULT_LIMITS } from "../src/security/limits.ts";
-import { loadSettings } from "../src/settings.ts";
+import { getSettings, loadSettings } from "../src/settings.ts";
 import { thrown } from "./_support/errors.ts";
 
 describe("loadSettings()", () => {
@@ -22,9 +22,8 @@ describe("loadSettings()", () => {
     });
   });
 
-  it("makes one random SECRET_KEY per process in development, and requires one in production", () => {
+  it("makes a random SECRET_KEY in development, and requires one in production", () => {
     expect(loadSettings({}).secretKey.length).toBeGreaterThanOrEqual(32);
-    expect(loadSettings({}).secretKey).toBe(loadSettings({}).secretKey);
     const error = thrown(() => loadSettings({ NODE_ENV: "production" }));
     expect((error as SettingsError).variable).toBe("SECRET_KEY");
     const key = "k".repeat(40);
@@ -105,5 +104,22 @@ describe("loadSettings()", () => {
     expect((error as SettingsError).code).toBe("INVALID_SETTING");
     expect((error as SettingsError).variable).toBe(variable);
     expect((error as SettingsError).message).toContain(variable);
+  });
+});
+
+describe("getSettings()", () => {
+  it("reads the environment once: every caller gets the same settings and the same development key", () => {
+    const first = getSettings();
+    expect(getSettings()).toBe(first);
+    // loadSettings() reads anew each time (a new development key): getSettings() is what agrees.
+    if (!process.env.SECRET_KEY) expect(loadSettings({}).secretKey).not.toBe(first.secretKey);
+    const before = process.env.PORT;
+    process.env.PORT = String(first.port === 1234 ? 1235 : 1234);
+    try {
+      expect(getSettings().port).toBe(first.port);
+    } finally {
+      if (before === undefined) delete process.env.PORT;
+      else process.env.PORT = before;
+    }
   });
 });

@@ -5,9 +5,9 @@
  */
 import type { Context } from "hono";
 import { setCookie } from "hono/cookie";
-import { issueToken, loadSettings } from "../../src/index.ts";
+import { getSettings, issueToken } from "../../src/index.ts";
 
-const settings = loadSettings();
+const settings = getSettings();
 
 export async function POST(c: Context) {
   if (settings.production) return c.json({ error: "The demo login is disabled in production." }, 403);

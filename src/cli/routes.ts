@@ -1,10 +1,15 @@
 /** `npm run routes` / `deno task routes`: prints the route table without starting a server. */
 import process from "node:process";
 import { ChannelsError } from "../errors.ts";
+import { setChannelLayer } from "../layers/default.ts";
+import { InMemoryChannelLayer } from "../layers/memory.ts";
 import { resolveManifest } from "../routing/manifest.ts";
 import { scanProject } from "../routing/scan.ts";
 import { formatRouteTable } from "../routing/table.ts";
 
+// Printing routes sends nothing: a module that takes the layer at import time gets a memory one,
+// whatever CHANNEL_LAYER says, and no Redis connection is opened.
+setChannelLayer(new InMemoryChannelLayer());
 try {
   console.log(formatRouteTable(resolveManifest(await scanProject(process.cwd()))));
 } catch (error) {

@@ -1,24 +1,32 @@
 /**
- * The process-wide channel layer: what `getChannelLayer()` returns in HTTP views, background code
- * and tests. `src/main.ts` installs the one the settings ask for; otherwise an in-memory layer is
- * created on first use.
+ * The process-wide channel layer: what `getChannelLayer()` returns in HTTP views, consumers,
+ * background code and tests. The server installs the configured layer before it imports any route
+ * or consumer file, so a module that takes the layer at import time gets the real one.
  */
-
+import { LayerNotReadyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { Settings } from "../settings.ts";
+import { getSettings, type Settings } from "../settings.ts";
 import type { ChannelLayer, MessageMap } from "./layer.ts";
 import { InMemoryChannelLayer } from "./memory.ts";
-import { RedisChannelLayer } from "./redis.ts";
 
 let current: ChannelLayer | null = null;
 
 /**
- * The layer this process uses. `M` types what `send` / `groupSend` accept.
+ * The layer this process uses. `M` types what `send` / `groupSend` accept. Outside the server (a
+ * test, a script) with `CHANNEL_LAYER=memory`, an in-memory layer is made on first use; with any
+ * other layer, install it first with `await setChannelLayer(await createChannelLayer())`.
  * @example
  * await getChannelLayer<ChatEvents>().groupSend("chat.lobby", { type: "chat.message", user: "server", text: "hi" });
  */
 export function getChannelLayer<M extends MessageMap = MessageMap>(): ChannelLayer<M> {
-  current ??= new InMemoryChannelLayer();
+  if (!current) {
+    const settings = getSettings();
+    if (settings.channelLayer !== "memory") {
+      // A throwaway memory layer here would swallow every message without a word.
+      throw new LayerNotReadyError(settings.channelLayer);
+    }
+    current = new InMemoryChannelLayer(settings.layerOptions);
+  }
   return current as unknown as ChannelLayer<M>; // one layer, typed per caller
 }
 
@@ -27,20 +35,22 @@ export function setChannelLayer(layer: ChannelLayer): void {
   current = layer;
 }
 
-/** Builds the layer the settings describe. */
-export function createChannelLayer(
-  settings: Pick<Settings, "channelLayer" | "layerOptions" | "redisUrl" | "redisPrefix">,
+/** Builds the layer the settings describe. The Redis layer, and ioredis with it, loads only here. */
+export async function createChannelLayer(
+  settings: Pick<Settings, "channelLayer" | "layerOptions" | "redisUrl" | "redisPrefix"> = getSettings(),
   logger?: Logger,
-): ChannelLayer {
+): Promise<ChannelLayer> {
   switch (settings.channelLayer) {
     case "memory":
       return new InMemoryChannelLayer({ ...settings.layerOptions, logger });
-    case "redis":
+    case "redis": {
+      const { RedisChannelLayer } = await import("./redis.ts");
       return new RedisChannelLayer({
         ...settings.layerOptions,
         url: settings.redisUrl,
         prefix: settings.redisPrefix,
         logger,
       });
+    }
   }
 }

@@ -14,10 +14,10 @@ import {
   LayerUnavailableError,
   type Logger,
   type Message,
-  RedisChannelLayer,
   WebsocketCommunicator,
 } from "../../src/index.ts";
 import { type LayerStatus, waitUntilUp } from "../../src/layers/layer.ts";
+import { RedisChannelLayer } from "../../src/redis.ts";
 import { describeWithRedis } from "../_support/redis.ts";
 
 /** A consumer-like local member: joins "room" before connect(), forwards room messages to its client. */

@@ -5,8 +5,9 @@
  */
 import { afterEach, expect, it } from "bun:test";
 import Redis from "ioredis";
-import { Consumer, type Logger, RedisChannelLayer, WebsocketCommunicator } from "../../src/index.ts";
+import { Consumer, type Logger, WebsocketCommunicator } from "../../src/index.ts";
 import { waitUntilUp } from "../../src/layers/layer.ts";
+import { RedisChannelLayer } from "../../src/redis.ts";
 import { describeWithRedis } from "../_support/redis.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -161,7 +162,7 @@ describeWithRedis("RedisChannelLayer leaks", ({ url }) => {
     const name = prefix();
     const expiry = 1;
     const groupExpiry = 2;
-    const index = new URL("../../src/index.ts", import.meta.url).pathname;
+    const index = new URL("../../src/redis.ts", import.meta.url).pathname;
     const layerModule = new URL("../../src/layers/layer.ts", import.meta.url).pathname;
     const script = `
       import { RedisChannelLayer } from ${JSON.stringify(index)};

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createApp, RouteError, scanProject } from "../../src/index.ts";
+import { createApp, RouteError } from "../../src/index.ts";
+import { scanProject } from "../../src/integration.ts";
 
 /** The framework's entry, by absolute path, so fixture files outside the repository can import it. */
 const entry = JSON.stringify(fileURLToPath(new URL("../../src/index.ts", import.meta.url)));

@@ -189,6 +189,27 @@ export function serverContract(runtime: RuntimeName): void {
       }
     });
 
+    it("a layer a view took at import time is the server's layer: its group sends reach sockets", async () => {
+      const clients: TestSocket[] = [];
+      try {
+        const member = await join(clients, "/chat/import-time");
+        const response = await fetch(new URL("/api/announce", server.url), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ room: "import-time", text: "from a module-level layer" }),
+        });
+        expect(response.status).toBe(200);
+        await response.body?.cancel();
+        expect(await member.nextJson()).toEqual({
+          type: "chat.message",
+          user: "server",
+          text: "from a module-level layer",
+        });
+      } finally {
+        await closeAll(clients);
+      }
+    });
+
     it("chat: invalid JSON closes only that member with 1007; the room keeps working", async () => {
       const clients: TestSocket[] = [];
       try {
@@ -283,6 +304,27 @@ export function serverContract(runtime: RuntimeName): void {
       expect(page.status).toBe(200);
       expect(page.headers.get("content-type")).toContain("text/html");
       expect(await page.text()).toContain("<html");
+    });
+
+    it("without SECRET_KEY, a token from the demo login opens a socket that needs a user", async () => {
+      // One development key per process, read once at startup: the login view, the views' and the
+      // consumers' middleware must all agree on it.
+      const keyless = await startServer(runtime, { SECRET_KEY: "" });
+      try {
+        const login = await fetch(new URL("/api/login", keyless.url), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: "ada" }),
+        });
+        expect(login.status).toBe(200);
+        const { token } = (await login.json()) as { token: string };
+        const me = await connect(keyless.wsUrl(`/me?token=${token}`));
+        expect(await me.nextJson()).toEqual({ type: "me", user: { id: "ada", name: "ada" } });
+        me.close();
+        await me.closed;
+      } finally {
+        keyless.kill();
+      }
     });
 
     it("on SIGTERM closes sockets with 1001, runs every disconnect, and exits 0", async () => {
