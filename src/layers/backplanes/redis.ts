@@ -10,8 +10,7 @@
  * - Redis down: calls reject with `LayerUnavailableError`, the connections reconnect with backoff,
  *   re-subscribe, and report the status.
  */
-import type Redis from "ioredis";
-import { ChannelFull, LayerClosedError } from "../../errors.ts";
+import { ChannelFull } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { copyDecoded, decodeMessage, encodeMessage } from "../codec.ts";
 import { LAYER_DEFAULTS, type LayerOptions, type LayerStatus, type Message } from "../layer.ts";
@@ -19,6 +18,7 @@ import { capacityLookup, processOf } from "../rules.ts";
 import type { Backplane, BackplaneReceiver } from "./backplane.ts";
 import { RedisConnections } from "./redis-connections.ts";
 import { decodeEntry, encodeEntry } from "./redis-entries.ts";
+import { drainInbox, receiveFromList } from "./redis-queues.ts";
 import { globToLuaPattern, groupSendScript, sendScript } from "./redis-scripts.ts";
 
 /** Options of the Redis backplane. */
@@ -40,10 +40,6 @@ export interface RedisBackplaneOptions extends LayerOptions {
  * memory if a process stops draining. Past it, `send` throws `ChannelFull`.
  */
 export const INBOX_CAPACITY = 10_000;
-// Inbox entries taken per round trip once one has arrived.
-const INBOX_BATCH = 100;
-// How long a blocking read waits before looking again at whether it was cancelled (seconds).
-const BLOCK_SECONDS = 1;
 
 /** What crosses processes, through one Redis. */
 export class RedisBackplane implements Backplane {
@@ -95,7 +91,7 @@ export class RedisBackplane implements Backplane {
 
   start(receiver: BackplaneReceiver): void {
     this.#receiver = receiver;
-    void this.#drainInbox();
+    void drainInbox(this.#redis, this.#key("inbox", this.processId), (entry) => this.#takeIn(entry));
   }
 
   subscribe(group: string): Promise<void> {
@@ -156,23 +152,13 @@ export class RedisBackplane implements Backplane {
     if (queued === 0) throw new ChannelFull(channel, capacity);
   }
 
-  async receive(channel: string, signal?: AbortSignal): Promise<Message> {
-    signal?.throwIfAborted();
-    const key = this.#key("ch", channel);
-    const connection = this.#redis.blocking();
-    const read = this.#readList(connection, key, signal).finally(() => this.#redis.release(connection));
-    if (!signal) return this.#redis.call(() => read);
-    let onAbort = () => {};
-    const aborted = new Promise<never>((_resolve, reject) => {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-    read.catch(() => {}); // after an abort its rejection is expected and unobserved
-    try {
-      return await this.#redis.call(() => Promise.race([read, aborted]));
-    } finally {
-      signal.removeEventListener("abort", onAbort); // a worker reusing one signal must not pile them up
-    }
+  receive(channel: string, signal?: AbortSignal): Promise<Message> {
+    return receiveFromList(
+      this.#redis,
+      this.#key("ch", channel),
+      { expiryMs: this.#expiryMs, now: this.#now },
+      signal,
+    );
   }
 
   async flush(): Promise<void> {
@@ -222,37 +208,6 @@ export class RedisBackplane implements Backplane {
     });
   }
 
-  /** Messages other processes sent to this process's channels arrive on its inbox list. */
-  async #drainInbox(): Promise<void> {
-    const inbox = this.#key("inbox", this.processId);
-    const reader = this.#redis.inboxReader;
-    // BLMPOP (Redis 7) takes a batch in one round trip; older servers get BLPOP, then LPOP the rest.
-    let batched = true;
-    while (!this.#redis.closed) {
-      let entries: Buffer[];
-      try {
-        if (batched) {
-          const popped = await reader.blmpopBuffer(BLOCK_SECONDS, 1, inbox, "LEFT", "COUNT", INBOX_BATCH);
-          if (!popped) continue;
-          entries = popped[1];
-        } else {
-          const popped = await reader.blpopBuffer(inbox, BLOCK_SECONDS);
-          if (!popped) continue;
-          const more = await reader.lpopBuffer(inbox, INBOX_BATCH);
-          entries = [popped[1], ...(more ?? [])];
-        }
-      } catch (error) {
-        if (batched && /unknown command/i.test(String(error))) {
-          batched = false;
-          continue;
-        }
-        if (!this.#redis.closed) await sleep(500); // Redis is away; the client reconnects
-        continue;
-      }
-      for (const entry of entries) this.#takeIn(entry);
-    }
-  }
-
   /** Hands one inbox entry to its local channel, which applies its own capacity. */
   #takeIn(bytes: Buffer): void {
     let entry: ReturnType<typeof decodeEntry>;
@@ -269,31 +224,4 @@ export class RedisBackplane implements Backplane {
       this.#logger?.warn(`redis layer: dropped a message for ${entry.channel}: its channel is full`);
     }
   }
-
-  /** BLPOPs `key` until an unexpired entry arrives, the signal aborts or the backplane closes. */
-  async #readList(connection: Redis, key: string, signal: AbortSignal | undefined): Promise<Message> {
-    for (;;) {
-      const popped = await connection.blpopBuffer(key, BLOCK_SECONDS);
-      if (signal?.aborted || this.#redis.closed) {
-        // Nobody waits for it any more: put it back where it was. BLPOP deleted the list if that
-        // was its last entry, so the TTL every queued list carries is set again with it.
-        if (popped) {
-          await this.#redis.command
-            .multi()
-            .lpush(key, popped[1])
-            .pexpire(key, this.#expiryMs)
-            .exec()
-            .catch(() => {});
-        }
-        throw signal?.reason ?? new LayerClosedError();
-      }
-      if (!popped) continue;
-      const entry = decodeEntry(popped[1]);
-      if (entry.expiresAt > this.#now()) return entry.message;
-    }
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,0 +1,111 @@
+/**
+ * The Redis backplane's blocking reads: draining this process's inbox (messages other processes
+ * sent to its channels) and a worker's `receive()` on a plain channel's list.
+ */
+import type Redis from "ioredis";
+import { LayerClosedError } from "../../errors.ts";
+import type { Message } from "../layer.ts";
+import type { RedisConnections } from "./redis-connections.ts";
+import { decodeEntry } from "./redis-entries.ts";
+
+// Inbox entries taken per round trip once one has arrived.
+const INBOX_BATCH = 100;
+// How long a blocking read waits before looking again at whether it was cancelled (seconds).
+const BLOCK_SECONDS = 1;
+
+/** Hands every entry pushed onto `inbox` to `takeIn`, in order, until the connections close. */
+export async function drainInbox(
+  redis: RedisConnections,
+  inbox: string,
+  takeIn: (entry: Buffer) => void,
+): Promise<void> {
+  const reader = redis.inboxReader;
+  // BLMPOP (Redis 7) takes a batch in one round trip; older servers get BLPOP, then LPOP the rest.
+  let batched = true;
+  while (!redis.closed) {
+    let entries: Buffer[];
+    try {
+      if (batched) {
+        const popped = await reader.blmpopBuffer(BLOCK_SECONDS, 1, inbox, "LEFT", "COUNT", INBOX_BATCH);
+        if (!popped) continue;
+        entries = popped[1];
+      } else {
+        const popped = await reader.blpopBuffer(inbox, BLOCK_SECONDS);
+        if (!popped) continue;
+        const more = await reader.lpopBuffer(inbox, INBOX_BATCH);
+        entries = [popped[1], ...(more ?? [])];
+      }
+    } catch (error) {
+      if (batched && /unknown command/i.test(String(error))) {
+        batched = false;
+        continue;
+      }
+      if (!redis.closed) await sleep(500); // Redis is away; the client reconnects
+      continue;
+    }
+    for (const entry of entries) takeIn(entry);
+  }
+}
+
+/** How a list's entries age. */
+interface ListTiming {
+  expiryMs: number;
+  now: () => number;
+}
+
+/** The next unexpired message of the list at `key`; `signal` cancels the wait. */
+export async function receiveFromList(
+  redis: RedisConnections,
+  key: string,
+  timing: ListTiming,
+  signal?: AbortSignal,
+): Promise<Message> {
+  signal?.throwIfAborted();
+  const connection = redis.blocking();
+  const read = readList(redis, connection, key, timing, signal).finally(() => redis.release(connection));
+  if (!signal) return redis.call(() => read);
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  read.catch(() => {}); // after an abort its rejection is expected and unobserved
+  try {
+    return await redis.call(() => Promise.race([read, aborted]));
+  } finally {
+    signal.removeEventListener("abort", onAbort); // a worker reusing one signal must not pile them up
+  }
+}
+
+/** BLPOPs `key` until an unexpired entry arrives, the signal aborts or the connections close. */
+async function readList(
+  redis: RedisConnections,
+  connection: Redis,
+  key: string,
+  timing: ListTiming,
+  signal: AbortSignal | undefined,
+): Promise<Message> {
+  for (;;) {
+    const popped = await connection.blpopBuffer(key, BLOCK_SECONDS);
+    if (signal?.aborted || redis.closed) {
+      // Nobody waits for it any more: put it back where it was. BLPOP deleted the list if that
+      // was its last entry, so the TTL every queued list carries is set again with it.
+      if (popped) {
+        await redis.command
+          .multi()
+          .lpush(key, popped[1])
+          .pexpire(key, timing.expiryMs)
+          .exec()
+          .catch(() => {});
+      }
+      throw signal?.reason ?? new LayerClosedError();
+    }
+    if (!popped) continue;
+    const entry = decodeEntry(popped[1]);
+    if (entry.expiresAt > timing.now()) return entry.message;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
