@@ -4,14 +4,15 @@
  * importing this never loads ioredis; server plumbing is in `src/integration.ts`.
  */
 
+export type { Client } from "./adapters/runtime.ts";
 // App
 export { type AppOptions, type ChannelsEnv, createApp } from "./app.ts";
 // Consumers
 export { Consumer, type ConsumerClass } from "./consumer/consumer.ts";
 export { handlerName } from "./consumer/dispatch.ts";
+export { type AcceptOptions, CloseCode, type CloseOptions, type Frame } from "./consumer/frames.ts";
 export { JsonConsumer, type JsonErrorFrame } from "./consumer/json.ts";
-export { type AcceptOptions, CloseCode, type CloseOptions, type Frame } from "./consumer/peer.ts";
-export type { Client, Scope, User } from "./consumer/scope.ts";
+export type { Scope, User } from "./consumer/scope.ts";
 // Errors
 export {
   ChannelFull,

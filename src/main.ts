@@ -5,7 +5,7 @@
 import process from "node:process";
 import { createApp } from "./app.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
-import { CloseCode } from "./consumer/peer.ts";
+import { CloseCode } from "./consumer/frames.ts";
 import { ChannelsError } from "./errors.ts";
 import { createChannelLayer, setChannelLayer } from "./layers/default.ts";
 import { type ChannelLayer, reportsStatus, waitUntilUp } from "./layers/layer.ts";

@@ -1,11 +1,28 @@
 /**
- * What each runtime adapter (bun.ts, deno.ts, node.ts) provides. Adapters only translate between
- * a runtime's server and socket APIs and these shapes; every behaviour lives in the runtime-neutral
- * modules that use them.
+ * The adapter contract: what each runtime adapter (bun.ts, deno.ts, node.ts) provides and is given.
+ * Adapters only translate between a runtime's server and socket APIs and these shapes; every
+ * behaviour lives in the runtime-neutral modules that use them. Nothing here knows about consumers,
+ * so adapters import nothing from `consumer/`.
  */
 import type { Context, Hono } from "hono";
-import type { Peer } from "../consumer/peer.ts";
-import type { Client } from "../consumer/scope.ts";
+
+/** An open socket, as an adapter hands it over: all the consumer runner needs to write to it. */
+export interface Peer {
+  /** Sends a text (string) or binary (bytes) frame. */
+  send(data: string | Uint8Array): void;
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void;
+  /** Bytes queued for the client but not yet written to the network. */
+  readonly bufferedAmount: number;
+  /** Drops the connection without a closing handshake (a client that stopped reading never completes one). */
+  terminate?(): void;
+}
+
+/** The remote end of the connection. */
+export interface Client {
+  address: string;
+  port: number;
+}
 
 /** Socket events an adapter reports for one upgraded connection. */
 export interface SocketEvents {

@@ -8,7 +8,7 @@
 import { ConsumerStateError } from "../errors.ts";
 import type { ChannelLayer, Message, MessageMap, MessageOf } from "../layers/layer.ts";
 import { registerFrameworkClass } from "./dispatch.ts";
-import type { AcceptOptions, CloseOptions, Frame } from "./peer.ts";
+import type { AcceptOptions, CloseOptions, Frame } from "./frames.ts";
 import type { Scope } from "./scope.ts";
 
 /** What a consumer can ask of its connection; implemented by the runner. */

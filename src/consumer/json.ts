@@ -6,7 +6,7 @@
 import type { MessageMap } from "../layers/layer.ts";
 import { Consumer } from "./consumer.ts";
 import { registerFrameworkClass } from "./dispatch.ts";
-import { CloseCode, type CloseOptions, type Frame } from "./peer.ts";
+import { CloseCode, type CloseOptions, type Frame } from "./frames.ts";
 
 /** The error frame a JSON client gets before the socket closes over bad input. */
 export interface JsonErrorFrame {

@@ -4,18 +4,13 @@
  */
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
+import type { Client } from "../adapters/runtime.ts";
 
 /** Who is connected, as an auth middleware put it on the context with `c.set("user", ...)`. */
 export interface User {
   id?: string;
   name?: string;
   [key: string]: unknown;
-}
-
-/** The remote end of the connection. */
-export interface Client {
-  address: string;
-  port: number;
 }
 
 /** The request a connection came from, frozen at upgrade time. */

@@ -8,8 +8,9 @@
  * expect(await chat.receiveJsonFrom()).toEqual({ type: "chat.message", user: "anon", text: "hi" });
  * await chat.disconnect();
  */
+import type { Peer } from "../adapters/runtime.ts";
 import type { Consumer, ConsumerClass } from "../consumer/consumer.ts";
-import type { Frame, Peer } from "../consumer/peer.ts";
+import type { Frame } from "../consumer/frames.ts";
 import { ConsumerRunner } from "../consumer/runner.ts";
 import { createScope, type Scope } from "../consumer/scope.ts";
 import { CommunicatorError, CommunicatorTimeout, ConnectionClosed } from "../errors.ts";
@@ -33,8 +34,13 @@ export interface ConnectResult {
   accepted: boolean;
   /** The subprotocol the consumer accepted, if any. */
   subprotocol: string | null;
-  /** The HTTP status a refused handshake answers with (403, or 500 if `connect()` threw). */
+  /** 101 when accepted; else the HTTP status the refusal answers with (403, 4400-4499 -> 400-499, 500 if `connect()` threw). */
   status: number;
+  /**
+   * Null when accepted; else the close code the refusal stands for, as Channels reports it: the
+   * code given to `close()` (1000 without one or when `connect()` decided nothing), 1011 if it threw.
+   */
+  code: number | null;
 }
 
 type Output = { frame: Frame } | { close: { code: number; reason: string } };
@@ -88,10 +94,12 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
   /** Runs `connect()` and reports how the handshake ended. */
   async connect(timeoutMs = 1000): Promise<ConnectResult> {
     const decision = await within(this.#runner.start(), timeoutMs, "handshake decision");
-    if (!decision.accepted) return { accepted: false, subprotocol: null, status: decision.status };
+    if (!decision.accepted) {
+      return { accepted: false, subprotocol: null, status: decision.status, code: decision.code };
+    }
     this.#connected = true;
     this.#runner.open(this.#peer);
-    return { accepted: true, subprotocol: decision.subprotocol, status: 101 };
+    return { accepted: true, subprotocol: decision.subprotocol, status: 101, code: null };
   }
 
   /** Sends a text or binary frame to the consumer, as the client. */

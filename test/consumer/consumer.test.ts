@@ -120,7 +120,12 @@ describe("Consumer lifecycle", () => {
 
   it("refuses with 403 when close() comes before accept()", async () => {
     const { communicator } = communicatorFor(deciding((consumer) => consumer.close()));
-    expect(await communicator.connect()).toEqual({ accepted: false, subprotocol: null, status: 403 });
+    expect(await communicator.connect()).toEqual({
+      accepted: false,
+      subprotocol: null,
+      status: 403,
+      code: 1000,
+    });
   });
 
   it("refuses with 500 and records the error when connect() throws", async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import { Consumer } from "../../src/consumer/consumer.ts";
 import { handlerName, resolveHandler } from "../../src/consumer/dispatch.ts";
+import type { Frame } from "../../src/consumer/frames.ts";
 import { JsonConsumer } from "../../src/consumer/json.ts";
-import type { Frame } from "../../src/consumer/peer.ts";
 import { createScope } from "../../src/consumer/scope.ts";
 import { DispatchError } from "../../src/errors.ts";
 import { thrown } from "../_support/errors.ts";

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "bun:test";
+import type { Peer } from "../../src/adapters/runtime.ts";
 import { ConnectionSet } from "../../src/consumer/connections.ts";
 import { Consumer } from "../../src/consumer/consumer.ts";
-import type { Frame, Peer } from "../../src/consumer/peer.ts";
+import type { Frame } from "../../src/consumer/frames.ts";
 import { ConsumerRunner } from "../../src/consumer/runner.ts";
 import { createScope } from "../../src/consumer/scope.ts";
 import { ConsumerStateError } from "../../src/errors.ts";
+import { type ChannelLayer, canListen } from "../../src/layers/layer.ts";
 import { InMemoryChannelLayer } from "../../src/layers/memory.ts";
 import type { Logger } from "../../src/log.ts";
 
@@ -79,7 +81,7 @@ describe("ConsumerRunner handshake", () => {
       },
       ["v1"],
     );
-    expect(await runner.start()).toEqual({ accepted: false, status: 500 });
+    expect(await runner.start()).toEqual({ accepted: false, status: 500, code: 1011 });
     expect(lines.find((line) => line.level === "error")?.details?.error).toBeInstanceOf(ConsumerStateError);
   });
 
@@ -95,7 +97,7 @@ describe("ConsumerRunner handshake", () => {
         }
       },
     );
-    expect(await runner.start()).toEqual({ accepted: false, status: 403 });
+    expect(await runner.start()).toEqual({ accepted: false, status: 403, code: 1000 });
     await runner.finished;
     expect(codes).toEqual([1006]);
   });
@@ -106,7 +108,7 @@ describe("ConsumerRunner handshake", () => {
         override connect() {}
       },
     );
-    expect(await runner.start()).toEqual({ accepted: false, status: 403 });
+    expect(await runner.start()).toEqual({ accepted: false, status: 403, code: 1000 });
     expect(lines.some((line) => line.level === "warn")).toBe(true);
   });
 
@@ -117,7 +119,7 @@ describe("ConsumerRunner handshake", () => {
       }
     }
     const { runner, lines } = run(Broken);
-    expect(await runner.start()).toEqual({ accepted: false, status: 500 });
+    expect(await runner.start()).toEqual({ accepted: false, status: 500, code: 1011 });
     expect(lines).toContainEqual(
       expect.objectContaining({ level: "error", message: expect.stringContaining("Broken.connect()") }),
     );
@@ -441,6 +443,133 @@ describe("ConsumerRunner late open", () => {
     const peer = new FakePeer();
     runner.open(peer);
     expect(peer.closes).toEqual([{ code: 1001, reason: "" }]);
+    expect(codes).toEqual([1006]);
+  });
+});
+
+/** A layer with Channels' methods only, delegating to `inner`: no `listen`, so runners must receive(). */
+function channelsOnly(inner: InMemoryChannelLayer, receive = inner.receive.bind(inner)): ChannelLayer {
+  return {
+    send: (channel, message) => inner.send(channel, message),
+    receive,
+    newChannel: (prefix) => inner.newChannel(prefix),
+    groupAdd: (group, channel) => inner.groupAdd(group, channel),
+    groupDiscard: (group, channel) => inner.groupDiscard(group, channel),
+    groupSend: (group, message) => inner.groupSend(group, message),
+    flush: () => inner.flush(),
+    close: () => inner.close(),
+  };
+}
+
+/** A consumer in group "room" that records the `n` of each `chat.message` it handles. */
+function roomMember() {
+  const seen: unknown[] = [];
+  class Member extends Consumer {
+    override groups = ["room"];
+    chatMessage(message: { n: number }) {
+      seen.push(message.n);
+    }
+  }
+  return { seen, Member };
+}
+
+async function until(condition: () => boolean, timeoutMs = 1000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await tick(1);
+  }
+}
+
+describe("ConsumerRunner on a layer without listen()", () => {
+  it("receives group and direct messages in order, and stops receiving once disconnected", async () => {
+    const inner = new InMemoryChannelLayer();
+    const layer = channelsOnly(inner);
+    expect(canListen(layer)).toBe(false);
+    const { seen, Member } = roomMember();
+    const { logger, lines } = recordingLogger();
+    const runner = new ConsumerRunner(Member, createScope("/room"), { logger, layer });
+    expect((await runner.start()).accepted).toBe(true);
+    runner.open(new FakePeer());
+    const channel = runner.channelName;
+    await layer.groupSend("room", { type: "chat.message", n: 1 });
+    await layer.send(channel, { type: "chat.message", n: 2 });
+    await layer.groupSend("room", { type: "chat.message", n: 3 });
+    await until(() => seen.length === 3);
+    expect(seen).toEqual([1, 2, 3]);
+
+    runner.closed(1000);
+    await runner.finished;
+    await tick();
+    // No receive() is left pending on the channel: a later message stays in the layer, unhandled.
+    await layer.send(channel, { type: "chat.message", n: 4 });
+    await tick(5);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(await inner.receive(channel, { signal: AbortSignal.timeout(100) })).toEqual({
+      type: "chat.message",
+      n: 4,
+    });
+    expect(inner.size).toEqual({ channels: 0, groups: 0, memberships: 0 });
+    expect(lines.filter((line) => line.level === "error")).toEqual([]);
+  });
+
+  it("ends the loop quietly when the layer is closed under a live connection", async () => {
+    const inner = new InMemoryChannelLayer();
+    const { Member } = roomMember();
+    const { logger, lines } = recordingLogger();
+    const runner = new ConsumerRunner(Member, createScope("/room"), { logger, layer: channelsOnly(inner) });
+    await runner.start();
+    runner.open(new FakePeer());
+    await tick();
+    await inner.close();
+    await tick(5);
+    expect(lines.filter((line) => line.level === "error")).toEqual([]);
+  });
+
+  it("logs a failing receive() once and stops the loop, keeping the connection", async () => {
+    const inner = new InMemoryChannelLayer();
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new Error("backend gone");
+    };
+    const { Member } = roomMember();
+    const { logger, lines } = recordingLogger();
+    const runner = new ConsumerRunner(Member, createScope("/room"), {
+      logger,
+      layer: channelsOnly(inner, failing),
+    });
+    await runner.start();
+    const peer = new FakePeer();
+    runner.open(peer);
+    await tick(5);
+    expect(calls).toBe(1);
+    expect(lines.filter((line) => line.level === "error")).toHaveLength(1);
+    expect(peer.closes).toEqual([]);
+    runner.closed(1000);
+    await runner.finished;
+  });
+});
+
+describe("ConsumerRunner shutdown during connect()", () => {
+  it("refuses with 503 and the shutdown's close code, then runs disconnect", async () => {
+    let release!: () => void;
+    const { codes, Recorder } = disconnectRecorder();
+    class Slow extends Recorder {
+      override async connect() {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        await this.accept().catch(() => {});
+      }
+    }
+    const { runner } = run(Slow);
+    const decision = runner.start();
+    await tick();
+    const done = runner.shutdown(1001, "bye", 50);
+    expect(await decision).toEqual({ accepted: false, status: 503, code: 1001 });
+    release();
+    await done;
     expect(codes).toEqual([1006]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
+import type { Peer } from "../../src/adapters/runtime.ts";
 import { Consumer } from "../../src/consumer/consumer.ts";
-import type { Frame, Peer } from "../../src/consumer/peer.ts";
+import type { Frame } from "../../src/consumer/frames.ts";
 import { ConsumerRunner } from "../../src/consumer/runner.ts";
 import { createScope } from "../../src/consumer/scope.ts";
 import { InMemoryChannelLayer } from "../../src/layers/memory.ts";

@@ -64,7 +64,63 @@ describe("connect()", () => {
 
   it("reports an accepted handshake as status 101 with no subprotocol", async () => {
     const communicator = new WebsocketCommunicator(Echo, { layer: new InMemoryChannelLayer() });
-    expect(await communicator.connect()).toEqual({ accepted: true, subprotocol: null, status: 101 });
+    expect(await communicator.connect()).toEqual({
+      accepted: true,
+      subprotocol: null,
+      status: 101,
+      code: null,
+    });
+  });
+});
+
+describe("connect() refusal codes", () => {
+  /** A consumer whose connect() refuses with `options`. */
+  function refusing(options?: { code?: number }) {
+    return class Refusing extends Consumer {
+      override connect() {
+        return this.close(options);
+      }
+    };
+  }
+  const connect = (consumer: typeof Consumer) =>
+    new WebsocketCommunicator(consumer, { layer: new InMemoryChannelLayer() }).connect();
+
+  it("tells close({ code: 4003 }) from close({ code: 4004 }), both answered 403", async () => {
+    expect(await connect(refusing({ code: 4003 }))).toEqual({
+      accepted: false,
+      subprotocol: null,
+      status: 403,
+      code: 4003,
+    });
+    expect(await connect(refusing({ code: 4004 }))).toMatchObject({ status: 403, code: 4004 });
+  });
+
+  it("answers close({ code: 4401 }) with status 401 and reports code 4401", async () => {
+    expect(await connect(refusing({ code: 4401 }))).toMatchObject({
+      accepted: false,
+      status: 401,
+      code: 4401,
+    });
+  });
+
+  it("reports 1000 for close() without a code, as Channels does", async () => {
+    expect(await connect(refusing())).toMatchObject({ accepted: false, status: 403, code: 1000 });
+  });
+
+  it("reports 500 and 1011 when connect() throws", async () => {
+    class Throws extends Consumer {
+      override connect(): never {
+        throw new Error("no");
+      }
+    }
+    expect(await connect(Throws)).toMatchObject({ accepted: false, status: 500, code: 1011 });
+  });
+
+  it("reports 403 and 1000 when connect() returns without deciding", async () => {
+    class Silent extends Consumer {
+      override connect() {}
+    }
+    expect(await connect(Silent)).toMatchObject({ accepted: false, status: 403, code: 1000 });
   });
 });
 

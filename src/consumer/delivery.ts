@@ -1,0 +1,148 @@
+/**
+ * What reaches a consumer, in one queue and in arrival order: frames from the client, once flow
+ * control admits them, and layer messages, pushed by a layer that can (`listen`) or pulled by a
+ * `receive()` loop, Channels' own way, from a layer that has only Channels' methods.
+ */
+import { LayerClosedError } from "../errors.ts";
+import { type ChannelLayer, type ChannelSink, canListen, type Message } from "../layers/layer.ts";
+import type { ConnectionLog } from "./connection-log.ts";
+import type { Consumer } from "./consumer.ts";
+import { handlerName, resolveHandler } from "./dispatch.ts";
+import type { InboundGuard } from "./flow.ts";
+import type { Frame } from "./frames.ts";
+import type { SerialQueue } from "./queue.ts";
+
+/** What an inbox needs from its connection. */
+export interface InboxOptions {
+  consumer: Consumer;
+  /** The connection's queue, shared with its own tasks (connect, disconnect). */
+  queue: SerialQueue;
+  /** Flow control for the client's frames. */
+  guard: InboundGuard;
+  log: ConnectionLog;
+  /** Whether a frame or a message is handled; asked when its turn comes (false drops it). */
+  handles(kind: "frame" | "message"): boolean;
+  /** The client broke a limit; called in the refused frame's turn. */
+  onRefused(code: number, reason: string): void;
+  /** A handler threw: the connection decides what that ends. */
+  onFailed(method: string, error: unknown, type?: string): void;
+}
+
+/** Where frames and layer messages wait for their handler: the layer's sink for this connection. */
+export class Inbox implements ChannelSink {
+  readonly #options: InboxOptions;
+  #backlog = 0;
+  #stop: (() => void) | null = null;
+
+  constructor(options: InboxOptions) {
+    this.#options = options;
+  }
+
+  /** Messages pushed but not yet handled: the channel's fill level for capacity checks. */
+  get backlog(): number {
+    return this.#backlog;
+  }
+
+  /** Queues a client frame, unless flow control refuses it. */
+  frame(data: string | Uint8Array): void {
+    const { queue, guard, consumer } = this.#options;
+    const verdict = guard.admit(data);
+    if (verdict.action === "ignore") return;
+    if (verdict.action === "refuse") {
+      // Queued: the frames the client sent before are still handled, then the connection closes.
+      queue.push(() => this.#options.onRefused(verdict.code, verdict.reason));
+      return;
+    }
+    const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };
+    queue.push(async () => {
+      guard.taken(verdict.bytes);
+      if (!this.#options.handles("frame")) return;
+      try {
+        await consumer.receive(frame);
+      } catch (error) {
+        this.#options.onFailed("receive", error);
+      }
+    });
+  }
+
+  /** Queues a message the layer pushed. */
+  push(message: Message): void {
+    this.#enqueue(message);
+  }
+
+  /** Starts delivering `channel`'s messages from `layer`. */
+  open(layer: ChannelLayer, channel: string): void {
+    if (canListen(layer)) {
+      this.#stop = layer.listen(channel, this);
+      return;
+    }
+    const deliver = (message: Message) => new Promise<void>((handled) => this.#enqueue(message, handled));
+    this.#stop = receiveLoop(layer, channel, deliver, (error) =>
+      this.#options.log.receiveFailed(channel, error),
+    );
+  }
+
+  /** Stops delivery; a pending `receive()` is cancelled. */
+  close(): void {
+    this.#stop?.();
+    this.#stop = null;
+  }
+
+  /** Queues `message` for its handler; `handled` is called once its turn is over. */
+  #enqueue(message: Message, handled?: () => void): void {
+    this.#backlog++;
+    this.#options.queue.push(async () => {
+      this.#backlog--;
+      try {
+        if (this.#options.handles("message")) await this.#dispatch(message);
+      } finally {
+        handled?.();
+      }
+    });
+  }
+
+  async #dispatch(message: Message): Promise<void> {
+    const { consumer, log } = this.#options;
+    let handler: (message: unknown) => unknown;
+    try {
+      handler = resolveHandler(consumer, message.type);
+    } catch (error) {
+      log.refusedMessage(message.type, error as Error);
+      return;
+    }
+    try {
+      await handler.call(consumer, message);
+    } catch (error) {
+      this.#options.onFailed(handlerName(message.type), error, message.type);
+    }
+  }
+}
+
+/**
+ * Receives on `channel` and hands each message to `deliver` (which must not reject), waiting until
+ * it has been handled before receiving the next, so undelivered messages stay in the layer, where
+ * its capacity bounds them. Returns the way to stop: it cancels the pending `receive()`.
+ */
+export function receiveLoop(
+  layer: ChannelLayer,
+  channel: string,
+  deliver: (message: Message) => Promise<void>,
+  onError: (error: unknown) => void,
+): () => void {
+  const controller = new AbortController();
+  const { signal } = controller;
+  void (async () => {
+    while (!signal.aborted) {
+      let message: Message;
+      try {
+        message = await layer.receive(channel, { signal });
+      } catch (error) {
+        // Stopped, or the layer closed with the server: both are how this loop is meant to end.
+        if (!signal.aborted && !(error instanceof LayerClosedError)) onError(error);
+        return;
+      }
+      await deliver(message);
+    }
+  })();
+  return () => controller.abort();
+}

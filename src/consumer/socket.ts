@@ -1,0 +1,97 @@
+/**
+ * The runner's end of the socket: frames held until the runtime opens it, writes as flow control
+ * rules them, and closes that cannot throw into the runner.
+ */
+import type { Peer } from "../adapters/runtime.ts";
+import type { Limits } from "../security/limits.ts";
+import { type Outbound, OutboundBuffer } from "./flow.ts";
+
+/** A close the server sends: code and reason. */
+export type Close = { code: number; reason: string };
+
+/** How long the runtime may take to open the socket after accept(); past it the upgrade failed. */
+const OPEN_DEADLINE_MS = 10_000;
+/** How long a client that stopped reading gets to complete the close before it is dropped. */
+const SLOW_CLIENT_GRACE_MS = 5000;
+
+/** One connection's socket, before and after the runtime opens it. */
+export class SocketEnd {
+  #peer: Peer | null = null;
+  readonly #outbound: OutboundBuffer;
+  #openDeadline: ReturnType<typeof setTimeout> | undefined;
+  #dropTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(limits: Limits) {
+    this.#outbound = new OutboundBuffer(limits);
+  }
+
+  /** Whether the runtime has opened the socket. */
+  get opened(): boolean {
+    return this.#peer !== null;
+  }
+
+  /** Frames skipped for a slow client under the `drop` policy. */
+  get droppedFrames(): number {
+    return this.#outbound.droppedFrames;
+  }
+
+  /** Calls `missed` unless the runtime opens the socket in time (a client gone mid-handshake). */
+  expectOpen(missed: () => void, ms = OPEN_DEADLINE_MS): void {
+    this.#openDeadline = setTimeout(missed, ms);
+  }
+
+  /** The runtime opened the socket: the frames held meanwhile go out first, in order. */
+  attach(peer: Peer): void {
+    clearTimeout(this.#openDeadline);
+    this.#peer = peer;
+    for (const data of this.#outbound.drain()) peer.send(data);
+  }
+
+  /** Writes a frame (or holds it until the socket opens); `drop` and `close` are for the caller. */
+  write(data: string | Uint8Array): Outbound {
+    const peer = this.#peer;
+    const verdict = this.#outbound.offer(data, peer ? peer.bufferedAmount : null);
+    if (verdict === "write") peer?.send(data);
+    return verdict;
+  }
+
+  /** Starts the closing handshake once opened; if the runtime throws, drops the socket and returns why. */
+  close({ code, reason }: Close): { error: unknown } | null {
+    try {
+      this.#peer?.close(code, reason);
+      return null;
+    } catch (error) {
+      this.#peer?.terminate?.();
+      return { error };
+    }
+  }
+
+  /** Drops the socket after a grace period, then calls `dropped`: a slow client may never read its close. */
+  dropAfter(dropped: () => void, ms = SLOW_CLIENT_GRACE_MS): void {
+    this.#dropTimer = setTimeout(() => {
+      this.#peer?.terminate?.();
+      dropped();
+    }, ms);
+  }
+
+  /** Nothing more will be written: forgets the held frames and stops waiting for the open. */
+  abandon(): void {
+    this.#outbound.clear();
+    clearTimeout(this.#openDeadline);
+  }
+
+  /** The connection finished: none of this socket's timers may fire any more. */
+  dispose(): void {
+    clearTimeout(this.#openDeadline);
+    clearTimeout(this.#dropTimer);
+  }
+}
+
+/** Closes a socket that opened after its connection ended, with the close it was owed (or 1001). */
+export function closeLateSocket(peer: Peer, owed: Close | null): void {
+  try {
+    peer.close(owed?.code ?? 1001, owed?.reason ?? "");
+  } catch {
+    peer.terminate?.();
+  }
+}
