@@ -91,17 +91,20 @@ export class Inbox implements ChannelSink {
   /** Queues `message` for its handler; `handled` is called once its turn is over. */
   #enqueue(message: Message, handled?: () => void): void {
     this.#backlog++;
-    this.#options.queue.push(async () => {
+    this.#options.queue.push(() => {
       this.#backlog--;
-      try {
-        if (this.#options.handles("message")) await this.#dispatch(message);
-      } finally {
-        handled?.();
-      }
+      const running = this.#options.handles("message") ? this.#dispatch(message) : undefined;
+      if (!handled) return running;
+      if (!running) return handled();
+      return running.finally(handled);
     });
   }
 
-  async #dispatch(message: Message): Promise<void> {
+  /**
+   * Runs the handler for `message`. Not async on purpose: a synchronous handler costs no promise,
+   * and this runs once per member of every group message.
+   */
+  #dispatch(message: Message): Promise<void> | undefined {
     const { consumer, log } = this.#options;
     let handler: (message: unknown) => unknown;
     try {
@@ -110,12 +113,18 @@ export class Inbox implements ChannelSink {
       log.refusedMessage(message.type, error as Error);
       return;
     }
+    const failed = (error: unknown) => this.#options.onFailed(handlerName(message.type), error, message.type);
     try {
-      await handler.call(consumer, message);
+      const result = handler.call(consumer, message);
+      if (isThenable(result)) return Promise.resolve(result).then(undefined, failed);
     } catch (error) {
-      this.#options.onFailed(handlerName(message.type), error, message.type);
+      failed(error);
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
 
 /**
