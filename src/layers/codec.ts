@@ -16,8 +16,16 @@ const decoder = new Decoder({ useBigInt64: true });
 
 /** A message as msgpack bytes; throws `InvalidMessageError` for what msgpack cannot carry. */
 export function encodeMessage(message: Message): Uint8Array {
+  return encodeMessageView(message).slice();
+}
+
+/**
+ * Like `encodeMessage`, but a view of the encoder's own buffer, valid until the next encode: for
+ * callers that turn it into something else at once (it saves a copy on every send).
+ */
+export function encodeMessageView(message: Message): Uint8Array {
   try {
-    return encoder.encode(message);
+    return encoder.encodeSharedRef(message);
   } catch (error) {
     throw new InvalidMessageError(
       `A layer message must hold plain data (objects, arrays, strings, numbers, bigints, booleans, null, bytes, dates): ${(error as Error).message}`,

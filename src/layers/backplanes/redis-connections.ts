@@ -21,7 +21,7 @@ export interface RedisConnectionOptions {
   connectTimeoutMs: number;
   logger?: Logger;
   /** A pub/sub message arrived on `channel`. */
-  onMessage(channel: Buffer, payload: Buffer): void;
+  onMessage(channel: string, payload: string): void;
 }
 
 /** The connections of one backplane, and whether they work. */
@@ -68,7 +68,7 @@ export class RedisConnections implements StatusReporting {
     this.subscriber.on("close", () => {
       this.#resubscribed = false;
     });
-    this.subscriber.on("messageBuffer", options.onMessage);
+    this.subscriber.on("message", options.onMessage);
   }
 
   /** `connecting` until Redis first answers, then `up` or `down`. */

@@ -17,22 +17,22 @@ const BLOCK_SECONDS = 1;
 export async function drainInbox(
   redis: RedisConnections,
   inbox: string,
-  takeIn: (entry: Buffer) => void,
+  takeIn: (entry: string) => void,
 ): Promise<void> {
   const reader = redis.inboxReader;
   // BLMPOP (Redis 7) takes a batch in one round trip; older servers get BLPOP, then LPOP the rest.
   let batched = true;
   while (!redis.closed) {
-    let entries: Buffer[];
+    let entries: string[];
     try {
       if (batched) {
-        const popped = await reader.blmpopBuffer(BLOCK_SECONDS, 1, inbox, "LEFT", "COUNT", INBOX_BATCH);
+        const popped = await reader.blmpop(BLOCK_SECONDS, 1, inbox, "LEFT", "COUNT", INBOX_BATCH);
         if (!popped) continue;
         entries = popped[1];
       } else {
-        const popped = await reader.blpopBuffer(inbox, BLOCK_SECONDS);
+        const popped = await reader.blpop(inbox, BLOCK_SECONDS);
         if (!popped) continue;
-        const more = await reader.lpopBuffer(inbox, INBOX_BATCH);
+        const more = await reader.lpop(inbox, INBOX_BATCH);
         entries = [popped[1], ...(more ?? [])];
       }
     } catch (error) {
@@ -86,7 +86,7 @@ async function readList(
   signal: AbortSignal | undefined,
 ): Promise<Message> {
   for (;;) {
-    const popped = await connection.blpopBuffer(key, BLOCK_SECONDS);
+    const popped = await connection.blpop(key, BLOCK_SECONDS);
     if (signal?.aborted || redis.closed) {
       // Nobody waits for it any more: put it back where it was. BLPOP deleted the list if that
       // was its last entry, so the TTL every queued list carries is set again with it.

@@ -2,13 +2,11 @@
  * The Lua scripts of the Redis backplane. Each runs atomically on the server, so a `send` or a
  * `groupSend` is one round trip and one Redis operation whatever the group's size.
  *
- * Queued entries are `<expires-at-ms>:<channel>:<msgpack>` (see redis-entries.ts): a script reads
- * the expiry with a pattern match and builds an entry by concatenation, never decoding msgpack.
+ * Queued entries are `<expires-at-ms>:<channel>:<payload>` (see redis-entries.ts): a script reads
+ * the expiry with a pattern match and builds an entry by concatenation, never decoding a message.
  */
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
-
-type Argument = string | number | Uint8Array;
 
 /** A script sent once and then called by its SHA1. */
 export class LuaScript {
@@ -20,16 +18,13 @@ export class LuaScript {
     this.#sha = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(redis: Redis, keys: string[], args: Argument[]): Promise<unknown> {
-    const values = args.map((arg) =>
-      arg instanceof Uint8Array ? Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength) : arg,
-    );
+  async run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> {
     try {
-      return await redis.evalsha(this.#sha, keys.length, ...keys, ...values);
+      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
     } catch (error) {
       // First call on this server (or after SCRIPT FLUSH / a restart): send the source once.
       if (!String(error).includes("NOSCRIPT")) throw error;
-      return redis.eval(this.#source, keys.length, ...keys, ...values);
+      return redis.eval(this.#source, keys.length, ...keys, ...args);
     }
   }
 }
@@ -57,7 +52,7 @@ return push(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARG
 `);
 
 /**
- * KEYS[1] group set. ARGV: 1 pub/sub channel, 2 now, 3 group expiry ms, 4 message (msgpack),
+ * KEYS[1] group set. ARGV: 1 pub/sub channel, 2 now, 3 group expiry ms, 4 message (wire payload),
  * 5 expires-at, 6 default capacity, 7 list ttl, 8 key prefix, 9 inbox capacity,
  * 10.. pairs of (Lua pattern, capacity).
  *

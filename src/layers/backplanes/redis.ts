@@ -12,12 +12,12 @@
  */
 import { ChannelFull } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { copyDecoded, decodeMessage, encodeMessage } from "../codec.ts";
+import { copyDecoded } from "../codec.ts";
 import { LAYER_DEFAULTS, type LayerOptions, type LayerStatus, type Message } from "../layer.ts";
 import { capacityLookup, processOf } from "../rules.ts";
 import type { Backplane, BackplaneReceiver } from "./backplane.ts";
 import { RedisConnections } from "./redis-connections.ts";
-import { decodeEntry, encodeEntry } from "./redis-entries.ts";
+import { decodeEntry, encodeEntry, fromWire, toWire } from "./redis-entries.ts";
 import { drainInbox, receiveFromList } from "./redis-queues.ts";
 import { globToLuaPattern, groupSendScript, sendScript } from "./redis-scripts.ts";
 
@@ -103,7 +103,7 @@ export class RedisBackplane implements Backplane {
   }
 
   async groupSend(group: string, message: Message): Promise<void> {
-    const bytes = encodeMessage(message);
+    const payload = toWire(message);
     const now = this.#now();
     const skipped = await this.#redis.call(() =>
       groupSendScript.run(
@@ -113,7 +113,7 @@ export class RedisBackplane implements Backplane {
           this.#key("gpub", group),
           now,
           this.#groupExpiryMs,
-          bytes,
+          payload,
           now + this.#expiryMs,
           this.#capacity,
           this.#expiryMs,
@@ -145,7 +145,7 @@ export class RedisBackplane implements Backplane {
     // capacity is applied by the owning process.
     const key = owner ? this.#key("inbox", owner) : this.#key("ch", channel);
     const capacity = owner ? INBOX_CAPACITY : this.#capacityOf(channel);
-    const entry = encodeEntry(this.#now() + this.#expiryMs, channel, encodeMessage(message));
+    const entry = encodeEntry(this.#now() + this.#expiryMs, channel, toWire(message));
     const queued = await this.#redis.call(() =>
       sendScript.run(this.#redis.command, [key], [entry, capacity, this.#now(), this.#expiryMs]),
     );
@@ -190,11 +190,11 @@ export class RedisBackplane implements Backplane {
   }
 
   /** A group message published by any process: hand it to this process's members. */
-  #onGroupMessage(channel: Buffer, payload: Buffer): void {
-    const group = channel.toString("latin1").slice(this.#key("gpub", "").length);
+  #onGroupMessage(channel: string, payload: string): void {
+    const group = channel.slice(this.#key("gpub", "").length);
     let unused: Message | null;
     try {
-      unused = decodeMessage(payload);
+      unused = fromWire(payload);
     } catch (error) {
       this.#logger?.error(`redis layer: unreadable group message on ${group}`, { error });
       return;
@@ -209,10 +209,10 @@ export class RedisBackplane implements Backplane {
   }
 
   /** Hands one inbox entry to its local channel, which applies its own capacity. */
-  #takeIn(bytes: Buffer): void {
+  #takeIn(text: string): void {
     let entry: ReturnType<typeof decodeEntry>;
     try {
-      entry = decodeEntry(bytes);
+      entry = decodeEntry(text);
     } catch (error) {
       this.#logger?.error("redis layer: unreadable inbox entry", { error });
       return;
