@@ -6,6 +6,7 @@
  */
 import { ChannelFull, LayerClosedError, NotLocalError } from "../errors.ts";
 import type { Backplane } from "./backplanes/backplane.ts";
+import { copyMessage } from "./codec.ts";
 import { type Copy, Hub, type HubOptions } from "./hub.ts";
 import type { ChannelLayer, ChannelSink, LocalDelivery, Message, MessageMap, MessageOf } from "./layer.ts";
 import { assertChannelName, assertGroupName, assertMessage, processOf } from "./rules.ts";
@@ -144,5 +145,5 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
 
 /** Copies for recipients of a message sent in this process: a sender that mutates its object later changes nothing. */
 function cloneOf(message: Message): Copy {
-  return () => structuredClone(message);
+  return () => copyMessage(message);
 }

@@ -41,7 +41,16 @@ function assertName(kind: "channel" | "group", name: unknown, pattern: RegExp, a
   if (!pattern.test(name)) throw new InvalidNameError(kind, name, `use ${allowed}`);
 }
 
-/** Throws `InvalidMessageError` unless `message` is a plain object with a non-empty string `type`. */
+/** How deep a message may nest. Deeper ones are refused at send time, before any member has to encode one. */
+export const MAX_MESSAGE_DEPTH = 64;
+
+/**
+ * Throws `InvalidMessageError` unless `message` is a plain object with a non-empty string `type`
+ * holding only what every layer carries the same way: plain objects and arrays, strings, numbers,
+ * bigints, booleans, null, undefined, `Uint8Array` bytes and dates, nested at most
+ * `MAX_MESSAGE_DEPTH` deep. A function, a symbol, a `Map`, a class instance, a cycle or a
+ * `__proto__` key is refused by the memory layer and Redis alike.
+ */
 export function assertMessage(message: unknown): asserts message is Message {
   if (typeof message !== "object" || message === null || Array.isArray(message)) {
     throw new InvalidMessageError(`A layer message is an object with a "type"; got ${typeof message}.`);
@@ -49,6 +58,42 @@ export function assertMessage(message: unknown): asserts message is Message {
   const { type } = message as { type?: unknown };
   if (typeof type !== "string" || type === "") {
     throw new InvalidMessageError('A layer message needs a non-empty string "type", such as "chat.message".');
+  }
+  assertPlain(message, "message", 1);
+}
+
+// Recursion is bounded by MAX_MESSAGE_DEPTH, so a cycle or a hostile nesting cannot exhaust the stack.
+function assertPlain(value: unknown, path: string, depth: number): void {
+  switch (typeof value) {
+    case "string":
+    case "number":
+    case "bigint":
+    case "boolean":
+    case "undefined":
+      return;
+    case "function":
+    case "symbol":
+      throw new InvalidMessageError(`${path} is a ${typeof value}, which a layer message cannot hold.`);
+  }
+  if (value === null || value instanceof Uint8Array || value instanceof Date) return;
+  if (depth > MAX_MESSAGE_DEPTH) {
+    throw new InvalidMessageError(
+      `${path} nests deeper than ${MAX_MESSAGE_DEPTH} levels (or refers to itself); members could not encode it.`,
+    );
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) assertPlain(value[i], `${path}[${i}]`, depth + 1);
+    return;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    const kind = (value as object).constructor?.name ?? "object";
+    throw new InvalidMessageError(`${path} is a ${kind}; send plain objects, arrays and values.`);
+  }
+  for (const key of Object.keys(value as object)) {
+    if (key === "__proto__")
+      throw new InvalidMessageError(`${path} has a "__proto__" key, which is refused.`);
+    assertPlain((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
   }
 }
 

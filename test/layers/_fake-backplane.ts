@@ -6,7 +6,7 @@
  */
 import { ChannelFull, LayerClosedError, LayerUnavailableError } from "../../src/errors.ts";
 import type { Backplane, BackplaneReceiver } from "../../src/layers/backplanes/backplane.ts";
-import { copyDecoded, decodeMessage, encodeMessage } from "../../src/layers/codec.ts";
+import { copyMessage, decodeMessage, encodeMessage } from "../../src/layers/codec.ts";
 import { LAYER_DEFAULTS, type LayerOptions, type LayerStatus, type Message } from "../../src/layers/layer.ts";
 import { capacityLookup, processOf } from "../../src/layers/rules.ts";
 
@@ -207,7 +207,7 @@ export class FakeBackplane implements Backplane {
     const decoded = decodeMessage(bytes);
     let unused: Message | null = decoded;
     this.#receiver?.group(group, () => {
-      const own = unused ?? copyDecoded(decoded);
+      const own = unused ?? copyMessage(decoded);
       unused = null;
       return own;
     });

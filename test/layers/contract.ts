@@ -353,14 +353,52 @@ export function layerContract(name: string, factory: LayerFactory): void {
         expectCarried(sink.messages[0] ?? null);
       });
 
-      it("refuses a function in a message instead of sending something else", async () => {
+      const circular: Record<string, unknown> = { type: "circular" };
+      circular.self = circular;
+      const nested = (levels: number) => {
+        let value: unknown = "leaf";
+        for (let i = 0; i < levels; i++) value = [value];
+        return value;
+      };
+      class Point {
+        x = 1;
+      }
+      const uncarriable: Array<[string, Message]> = [
+        ["a function", { type: "bad", run: () => 1 }],
+        ["a symbol", { type: "bad", tag: Symbol("x") }],
+        ["a cycle", circular as Message],
+        ["nesting past 64 levels", { type: "bad", data: nested(64) }],
+        ["a Map", { type: "bad", map: new Map([["a", 1]]) }],
+        ["a class instance", { type: "bad", point: new Point() }],
+        ["a __proto__ key", JSON.parse('{"type":"bad","__proto__":{"polluted":true}}') as Message],
+      ];
+
+      it.each(uncarriable)(
+        "refuses %s with InvalidMessageError in send() and groupSend(), sending nothing",
+        async (_what, bad) => {
+          const layer = await make();
+          const local = await layer.newChannel();
+          const sink = collectingSink();
+          layer.listen(local, sink);
+          await layer.groupAdd("bad-group", local);
+          for (const call of [
+            () => layer.send("data-channel", bad),
+            () => layer.groupSend("bad-group", bad),
+          ]) {
+            const error = await call().catch((caught: unknown) => caught);
+            expect(error).toBeInstanceOf(InvalidMessageError);
+            expect((error as InvalidMessageError).code).toBe("INVALID_MESSAGE");
+          }
+          expect(await receiveWithin(layer, "data-channel")).toBeNull();
+          expect(sink.messages).toEqual([]);
+        },
+      );
+
+      it("carries nesting up to the limit", async () => {
         const layer = await make();
-        // The memory layer cannot clone a function either: both refuse rather than drop the field.
-        const error = await layer
-          .send("data-channel", { type: "with.function", run: () => 1 })
-          .catch((caught: unknown) => caught);
-        expect(error).toBeInstanceOf(Error);
-        expect(await receiveWithin(layer, "data-channel")).toBeNull();
+        const deep = { type: "deep", data: nested(62) };
+        await layer.send("data-channel", deep);
+        expect(await layer.receive("data-channel")).toEqual(deep);
       });
     });
 

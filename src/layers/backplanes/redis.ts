@@ -12,7 +12,7 @@
  */
 import { ChannelFull } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { copyDecoded } from "../codec.ts";
+import { copyMessage } from "../codec.ts";
 import { LAYER_DEFAULTS, type LayerOptions, type LayerStatus, type Message } from "../layer.ts";
 import { capacityLookup, processOf } from "../rules.ts";
 import type { Backplane, BackplaneReceiver } from "./backplane.ts";
@@ -202,7 +202,7 @@ export class RedisBackplane implements Backplane {
     // Decoded once; the first member takes that, the others a copy of it.
     const decoded = unused;
     this.#receiver?.group(group, () => {
-      const own = unused ?? copyDecoded(decoded);
+      const own = unused ?? copyMessage(decoded);
       unused = null;
       return own;
     });
