@@ -9,7 +9,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Runtime } from "./adapters/runtime.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
 import type { User } from "./consumer/scope.ts";
-import { LayerUnavailableError } from "./errors.ts";
+import { InvalidJsonError, LayerOutcomeUnknownError, LayerUnavailableError } from "./errors.ts";
 import { getChannelLayer } from "./layers/default.ts";
 import type { ChannelLayer, MessageMap } from "./layers/layer.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -88,10 +88,24 @@ export function createApp(options: AppOptions): Hono {
       onError: (error, c) => {
         // Hono's own middleware (bearerAuth, jwt...) refuses with an HTTPException: keep its answer.
         if (error instanceof HTTPException) return error.getResponse();
+        // readJson() refused the body (not JSON, or deeper than MAX_JSON_DEPTH): the client's fault.
+        if (error instanceof InvalidJsonError) {
+          return c.json({ error: error.code, message: error.message }, 400);
+        }
         // Redis being away is an outage, not a bug in the view: say so, and let clients retry.
         if (error instanceof LayerUnavailableError) {
           return c.json(
             { error: error.code, message: "The channel layer is unavailable; try again shortly." },
+            503,
+          );
+        }
+        // Redis took the call but never confirmed it: the client must not assume either way.
+        if (error instanceof LayerOutcomeUnknownError) {
+          return c.json(
+            {
+              error: error.code,
+              message: "The channel layer did not confirm the call; it may have been sent.",
+            },
             503,
           );
         }

@@ -38,8 +38,10 @@ export type ErrorCode =
   | "LAYER_NOT_READY"
   | "LAYER_CLOSED"
   | "LAYER_UNAVAILABLE"
+  | "OUTCOME_UNKNOWN"
   | "TIMEOUT"
-  | "CONNECTION_CLOSED";
+  | "CONNECTION_CLOSED"
+  | "INVALID_JSON";
 
 /** Base class of every error this framework throws on purpose. */
 export class ChannelsError extends Error {
@@ -161,12 +163,28 @@ export class LayerClosedError extends ChannelsError {
   }
 }
 
-/** The layer's backend (Redis) cannot be reached: the call failed instead of waiting without bound. */
+/** The layer's backend (Redis) cannot be reached: the call was not carried out (nothing was sent). */
 export class LayerUnavailableError extends ChannelsError {
   constructor(cause: unknown) {
     super(
       "LAYER_UNAVAILABLE",
       `The channel layer is unavailable: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * The layer's backend took the call but did not confirm it in time (Redis frozen or overloaded):
+ * it may or may not have been carried out. Unlike `LayerUnavailableError`, retrying may deliver twice.
+ */
+export class LayerOutcomeUnknownError extends ChannelsError {
+  constructor(cause: unknown) {
+    super(
+      "OUTCOME_UNKNOWN",
+      `The channel layer sent the call but got no answer, so it may or may not have been carried out: ${
+        (cause as Error)?.message ?? String(cause)
+      }`,
       { cause },
     );
   }
@@ -201,6 +219,22 @@ export class ConnectionClosed extends ChannelsError {
       { cause: lastError },
     );
     this.closeCode = code;
+    this.reason = reason;
+  }
+}
+
+// --- untrusted input -------------------------------------------------------------------------------
+
+/** Why untrusted JSON was refused: it does not parse, or it nests deeper than `MAX_JSON_DEPTH`. */
+export type InvalidJsonReason = "syntax" | "depth";
+
+/** Untrusted JSON (a request body) that does not parse or nests too deep; `createApp` answers 400. */
+export class InvalidJsonError extends ChannelsError {
+  /** `syntax`: not JSON; `depth`: nests deeper than the limit. */
+  readonly reason: InvalidJsonReason;
+
+  constructor(reason: InvalidJsonReason, message: string, options?: ErrorOptions) {
+    super("INVALID_JSON", message, options);
     this.reason = reason;
   }
 }

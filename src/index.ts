@@ -24,10 +24,13 @@ export {
   ConsumerStateError,
   DispatchError,
   type ErrorCode,
+  InvalidJsonError,
+  type InvalidJsonReason,
   InvalidMessageError,
   InvalidNameError,
   LayerClosedError,
   LayerNotReadyError,
+  LayerOutcomeUnknownError,
   LayerUnavailableError,
   NotLocalError,
   RouteError,
@@ -47,6 +50,7 @@ export { InMemoryChannelLayer, type MemoryLayerOptions } from "./layers/memory.t
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
 // Security
 export { issueToken, type TokenAuthOptions, tokenAuth, verifyToken } from "./security/auth.ts";
+export { parseJson, type ReadJsonOptions, readJson } from "./security/json-depth.ts";
 export { DEFAULT_LIMITS, type Limits, type SlowClientPolicy } from "./security/limits.ts";
 export { createOriginPolicy, type OriginPolicy } from "./security/origin.ts";
 // Settings

@@ -37,6 +37,8 @@ export interface Settings {
   allowedOrigins: string[] | null;
   /** `SECRET_KEY`: signs auth tokens. Required in production; a random one per process in development. */
   secretKey: string;
+  /** `MAX_JSON_DEPTH`: deepest nesting of arrays and objects accepted in JSON frames and bodies (1-1000). Default 64. */
+  maxJsonDepth: number;
   /** `MAX_FRAME_BYTES`, `MAX_BUFFERED_BYTES`, `MAX_PENDING_BYTES`, `SLOW_CLIENT_POLICY`, `MAX_MESSAGES_PER_SECOND`, `MAX_CONNECTIONS`. */
   limits: Limits;
 }
@@ -81,6 +83,7 @@ export function loadSettings(env: Environment = process.env): Settings {
     production,
     allowedOrigins: readOrigins(env),
     secretKey: readSecret(env, production),
+    maxJsonDepth: readInteger(env, "MAX_JSON_DEPTH", 64, 1, 1000),
     limits: {
       maxFrameBytes: readInteger(env, "MAX_FRAME_BYTES", DEFAULT_LIMITS.maxFrameBytes, 1, 1024 ** 3),
       maxBufferedBytes: readInteger(

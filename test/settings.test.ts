@@ -18,8 +18,14 @@ describe("loadSettings()", () => {
       redisPrefix: "hc",
       production: false,
       allowedOrigins: null,
+      maxJsonDepth: 64,
       limits: DEFAULT_LIMITS,
     });
+  });
+
+  it("reads MAX_JSON_DEPTH, from 1 to 1000", () => {
+    expect(loadSettings({ MAX_JSON_DEPTH: "1" }).maxJsonDepth).toBe(1);
+    expect(loadSettings({ MAX_JSON_DEPTH: "1000" }).maxJsonDepth).toBe(1000);
   });
 
   it("makes a random SECRET_KEY in development, and requires one in production", () => {
@@ -93,6 +99,9 @@ describe("loadSettings()", () => {
     ["SECRET_KEY", "too-short"],
     ["MAX_FRAME_BYTES", "0"],
     ["SLOW_CLIENT_POLICY", "ignore"],
+    ["MAX_JSON_DEPTH", "0"],
+    ["MAX_JSON_DEPTH", "1001"],
+    ["MAX_JSON_DEPTH", "deep"],
   ])("refuses %s=%s with an error naming the variable", (variable, value) => {
     let error: unknown;
     try {

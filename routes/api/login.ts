@@ -5,13 +5,13 @@
  */
 import type { Context } from "hono";
 import { setCookie } from "hono/cookie";
-import { getSettings, issueToken } from "../../src/index.ts";
+import { getSettings, issueToken, readJson } from "../../src/index.ts";
 
 const settings = getSettings();
 
 export async function POST(c: Context) {
   if (settings.production) return c.json({ error: "The demo login is disabled in production." }, 403);
-  const body = (await c.req.json().catch(() => null)) as { name?: unknown } | null;
+  const body = (await readJson(c)) as { name?: unknown } | null;
   const name = typeof body?.name === "string" ? body.name.trim() : "";
   if (!/^[\w-]{1,50}$/.test(name))
     return c.json({ error: 'Send { "name": "..." } (letters, digits, _ or -).' }, 400);

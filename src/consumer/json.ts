@@ -1,9 +1,12 @@
 /**
  * `JsonConsumer`: a consumer that speaks JSON text frames. Frames are decoded before
  * `receiveJson(data)`; `sendJson(data)` encodes. Override `decodeJson` / `encodeJson` to change
- * the format (a schema check, a reviver, MessagePack over text...).
+ * the format (a schema check, a reviver, MessagePack over text...). A frame nesting deeper than
+ * `maxJsonDepth` is refused before `decodeJson` sees it, so no decoder override can let it through.
  */
 import type { MessageMap } from "../layers/layer.ts";
+import { jsonDepthExceeds } from "../security/json-depth.ts";
+import { getSettings } from "../settings.ts";
 import { Consumer } from "./consumer.ts";
 import { registerFrameworkClass } from "./dispatch.ts";
 import { CloseCode, type CloseOptions, type Frame } from "./frames.ts";
@@ -17,13 +20,32 @@ export interface JsonErrorFrame {
 
 /** A consumer whose client sends and receives JSON. */
 export class JsonConsumer<Events extends MessageMap = MessageMap> extends Consumer<Events> {
-  /** Decodes a text frame; a binary frame or invalid JSON gets an error frame and a close (1003 / 1007). */
+  /**
+   * Deepest nesting of arrays and objects a frame may have; deeper frames are answered as invalid
+   * JSON. `MAX_JSON_DEPTH` (64) unless a subclass sets its own (`override maxJsonDepth = 200`).
+   */
+  maxJsonDepth: number = getSettings().maxJsonDepth;
+
+  /**
+   * Decodes a text frame; a binary frame gets an error frame and a close 1003, invalid JSON or a
+   * frame nesting deeper than `maxJsonDepth` an error frame and a close 1007.
+   */
   override async receive(frame: Frame): Promise<void> {
     if (frame.text === undefined) {
       await this.#refuse(
         CloseCode.unsupportedData,
         "BINARY_NOT_SUPPORTED",
         "This endpoint accepts JSON text frames only.",
+      );
+      return;
+    }
+    // Before decoding: a value too deep to encode must never reach receiveJson, whose replies
+    // and group sends would fail in JSON.stringify (here, or in every member of a group).
+    if (jsonDepthExceeds(frame.text, this.maxJsonDepth)) {
+      await this.#refuse(
+        CloseCode.invalidPayload,
+        "INVALID_JSON",
+        `Frame nests deeper than ${this.maxJsonDepth} levels (MAX_JSON_DEPTH).`,
       );
       return;
     }
