@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { type Context, Hono, type Next } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { Consumer, createApp, LayerUnavailableError } from "../src/index.ts";
+import { Consumer, createApp, LayerOutcomeUnknownError, LayerUnavailableError } from "../src/index.ts";
 import type { ManifestEntry, Runtime } from "../src/integration.ts";
 
 /** Builds an app from in-memory route and consumer modules, as a generated manifest would. */
@@ -537,6 +537,27 @@ describe("createApp() framework middleware", () => {
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({ error: "LAYER_UNAVAILABLE" });
     }
+  });
+
+  it("answers 503 OUTCOME_UNKNOWN, not LAYER_UNAVAILABLE, when the layer did not confirm a call", async () => {
+    const app = createApp({
+      manifest: {
+        routes: [
+          {
+            file: "push.ts",
+            module: {
+              POST: async () => {
+                throw new LayerOutcomeUnknownError(new Error("Command timed out"));
+              },
+            },
+          },
+        ],
+        consumers: [],
+      },
+    });
+    const response = await app.request("/push", { method: "POST" });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: "OUTCOME_UNKNOWN" });
   });
 
   it("sends a literal * without credentials when ALLOWED_ORIGINS is *", async () => {

@@ -86,7 +86,9 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
     if (!this.#isLocal(channel)) return backplane.groupDiscard(group, channel);
     await this.#inOrder(group, async () => {
       this.hub.leave(group, channel);
-      if (!this.hub.hasMembers(group)) await backplane.unsubscribe(group);
+      // Not awaited: a leave (and the disconnect() behind it) must not wait on a slow backplane.
+      // The UNSUBSCRIBE is written now, so a later join's SUBSCRIBE still comes after it.
+      if (!this.hub.hasMembers(group)) void backplane.unsubscribe(group);
     });
   }
 

@@ -17,6 +17,10 @@ export interface RedisProcess {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Thaws it (SIGCONT): it answers everything it got meanwhile. */
+  resume(): void;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -67,6 +71,8 @@ export async function startRedis(args: string[] = []): Promise<RedisProcess> {
       await child?.exited;
     },
     restart: launch,
+    pause: () => void (child as Subprocess | null)?.kill("SIGSTOP"),
+    resume: () => void (child as Subprocess | null)?.kill("SIGCONT"),
   };
 }
 

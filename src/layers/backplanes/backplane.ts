@@ -26,7 +26,10 @@ export interface Backplane extends StatusReporting {
   start(receiver: BackplaneReceiver): void;
   /** This process now has local members of `group`: deliver the group's messages here. Idempotent. */
   subscribe(group: string): Promise<void>;
-  /** This process has no local member of `group` left. Best effort: never rejects. */
+  /**
+   * This process has no local member of `group` left. Best effort: never rejects. The layer does
+   * not wait for it, so it must take effect in call order: a `subscribe` called later wins.
+   */
   unsubscribe(group: string): Promise<void>;
   /** Delivers to every process subscribed to `group` and to every member stored by the backplane. */
   groupSend(group: string, message: Message): Promise<void>;

@@ -5,14 +5,29 @@
  * into `LayerUnavailableError`.
  *
  * A call made before the first connection waits for it, up to `connectTimeoutMs`; once the layer
- * has been up, a call during an outage fails at once instead of queueing without bound.
+ * has been up, a call during an outage fails at once instead of queueing without bound. Every
+ * command has a time bound: a Redis that stops answering (frozen, overloaded) without closing the
+ * connection is seen by a once-a-second PING, reported `down`, and calls fail at once until it
+ * answers again. A call that was written but never answered is `LayerOutcomeUnknownError`, not
+ * `LayerUnavailableError`: it may have been carried out.
  */
 import Redis from "ioredis";
-import { ChannelsError, LayerClosedError, LayerUnavailableError } from "../../errors.ts";
+import {
+  ChannelsError,
+  LayerClosedError,
+  LayerOutcomeUnknownError,
+  LayerUnavailableError,
+} from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { type LayerStatus, type StatusReporting, waitUntilUp } from "../layer.ts";
 
 const RECONNECT_MAX_MS = 500;
+/** How long any command may wait for its answer. */
+const COMMAND_TIMEOUT_MS = 2000;
+/** How often an idle connection is checked for answering at all. */
+const WATCHDOG_INTERVAL_MS = 1000;
+// ioredis's words for a command it refused to write: nothing reached Redis.
+const NOT_SENT = /^(Stream isn't writeable|Connection is closed)/;
 
 /** Options of the connections. */
 export interface RedisConnectionOptions {
@@ -40,6 +55,10 @@ export class RedisConnections implements StatusReporting {
   #status: LayerStatus = "connecting";
   /** Whether the subscriber's current connection has subscribed every channel of `#subscribed`. */
   #resubscribed = false;
+  /** Redis holds the connection open but stopped answering (frozen, overloaded). */
+  #stalled = false;
+  #watchdog: ReturnType<typeof setInterval>;
+  #pinging = false;
   #closed = false;
 
   constructor(options: RedisConnectionOptions) {
@@ -51,10 +70,15 @@ export class RedisConnections implements StatusReporting {
       maxRetriesPerRequest: 0,
       retryStrategy: (attempt: number) => Math.min(attempt * 50, RECONNECT_MAX_MS),
     };
-    this.command = new Redis(options.url, { ...connection, commandTimeout: 2000 });
+    this.command = new Redis(options.url, { ...connection, commandTimeout: COMMAND_TIMEOUT_MS });
     // ioredis's own autoResubscribe would also bring back channels left while Redis was down
     // (their UNSUBSCRIBE could not be sent): `#subscribed` is the one list.
-    this.subscriber = new Redis(options.url, { ...connection, autoResubscribe: false });
+    this.subscriber = new Redis(options.url, {
+      ...connection,
+      autoResubscribe: false,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+    });
+    // Its blocking reads wait up to a second by design; the watchdog covers a frozen server.
     this.inboxReader = new Redis(options.url, connection);
     for (const client of [this.command, this.subscriber, this.inboxReader]) {
       client.on("error", (error: Error) => options.logger?.debug(`redis: ${error.message}`));
@@ -69,6 +93,9 @@ export class RedisConnections implements StatusReporting {
       this.#resubscribed = false;
     });
     this.subscriber.on("message", options.onMessage);
+    this.#watchdog = setInterval(() => void this.#checkAnswering(), WATCHDOG_INTERVAL_MS);
+    // A script that forgets close() must not be kept alive by the watchdog alone.
+    (this.#watchdog as { unref?: () => void }).unref?.();
   }
 
   /** `connecting` until Redis first answers, then `up` or `down`. */
@@ -90,24 +117,32 @@ export class RedisConnections implements StatusReporting {
     return this.#subscribed.size;
   }
 
-  /** Runs a Redis call; connection failures become `LayerUnavailableError`. */
+  /**
+   * Runs a Redis call. A call Redis never got is `LayerUnavailableError`; one it got but did not
+   * answer in time (or whose connection dropped before the answer) is `LayerOutcomeUnknownError`.
+   */
   async call<T>(run: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new LayerClosedError();
     if (this.#status === "connecting") await this.#firstConnection();
+    // Known to hang: refuse now rather than add to what Redis will find when it wakes.
+    if (this.#stalled) throw new LayerUnavailableError(new Error("Redis stopped answering"));
     try {
       return await run();
     } catch (error) {
-      // Our own errors and a caller's abort pass through; anything else means Redis failed us.
-      if (error instanceof ChannelsError || (error as Error)?.name === "AbortError") throw error;
-      if (this.#closed) throw new LayerClosedError();
-      throw new LayerUnavailableError(error);
+      throw this.#classify(error);
     }
   }
 
   /** Holds a pub/sub channel from now on, across reconnects. */
   async subscribe(channel: string): Promise<void> {
     if (this.#subscribed.has(channel)) return;
-    await this.call(() => this.subscriber.subscribe(channel));
+    try {
+      await this.call(() => this.subscriber.subscribe(channel));
+    } catch (error) {
+      // A SUBSCRIBE Redis may still carry out when it wakes: take it back, in order, best effort.
+      if (error instanceof LayerOutcomeUnknownError) this.subscriber.unsubscribe(channel).catch(() => {});
+      throw error;
+    }
     this.#subscribed.add(channel);
   }
 
@@ -142,6 +177,7 @@ export class RedisConnections implements StatusReporting {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#watchdog);
     for (const client of [this.command, this.subscriber, this.inboxReader, ...this.#blocking]) {
       client.disconnect();
     }
@@ -161,6 +197,38 @@ export class RedisConnections implements StatusReporting {
     }
   }
 
+  /** Sorts a failed call: never written, or written with no answer. */
+  #classify(error: unknown): Error {
+    // Our own errors, a caller's abort and Redis's own refusals (it answered) pass through as they are.
+    if (error instanceof ChannelsError || (error as Error)?.name === "AbortError") return error as Error;
+    if (this.#closed) return new LayerClosedError();
+    if ((error as Error)?.name === "ReplyError" || NOT_SENT.test((error as Error)?.message ?? "")) {
+      return new LayerUnavailableError(error);
+    }
+    if (/timed out/i.test((error as Error)?.message ?? "")) this.#setStalled(true);
+    return new LayerOutcomeUnknownError(error);
+  }
+
+  /** PINGs once a second, one at a time: a Redis that stops answering is `down` within a few seconds. */
+  async #checkAnswering(): Promise<void> {
+    if (this.#pinging || this.#closed || this.command.status !== "ready") return;
+    this.#pinging = true;
+    try {
+      await this.command.ping();
+      this.#setStalled(false);
+    } catch {
+      this.#setStalled(true);
+    } finally {
+      this.#pinging = false;
+    }
+  }
+
+  #setStalled(stalled: boolean): void {
+    if (this.#stalled === stalled) return;
+    this.#stalled = stalled;
+    this.#updateStatus();
+  }
+
   async #resubscribe(): Promise<void> {
     try {
       if (this.#subscribed.size > 0) await this.subscriber.subscribe(...this.#subscribed);
@@ -172,7 +240,11 @@ export class RedisConnections implements StatusReporting {
   }
 
   #updateStatus(): void {
-    const up = this.command.status === "ready" && this.subscriber.status === "ready" && this.#resubscribed;
+    const up =
+      this.command.status === "ready" &&
+      this.subscriber.status === "ready" &&
+      this.#resubscribed &&
+      !this.#stalled;
     // Until the first "up", a connection that is not ready yet is still "connecting", not "down".
     const status = up ? "up" : this.#status === "connecting" ? "connecting" : "down";
     if (this.#closed || status === this.#status) return;
