@@ -49,7 +49,13 @@ export type {
 export { InMemoryChannelLayer, type MemoryLayerOptions } from "./layers/memory.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
 // Security
-export { issueToken, type TokenAuthOptions, tokenAuth, verifyToken } from "./security/auth.ts";
+export {
+  issueToken,
+  type TokenAuthOptions,
+  tokenAuth,
+  type VerifyOptions,
+  verifyToken,
+} from "./security/auth.ts";
 export { parseJson, type ReadJsonOptions, readJson } from "./security/json-depth.ts";
 export { DEFAULT_LIMITS, type Limits, type SlowClientPolicy } from "./security/limits.ts";
 export { createOriginPolicy, type OriginPolicy } from "./security/origin.ts";

@@ -2,7 +2,7 @@
 import type { Server as BunServer, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Context, Hono } from "hono";
 import type { Runtime, ServeOptions, Server, SocketEvents, Upgrader } from "./runtime.ts";
-import { serverUrl, toBytes } from "./runtime.ts";
+import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
 /** What each Bun socket carries: the events of the connection it belongs to. */
 type SocketData = { events: SocketEvents };
@@ -34,7 +34,7 @@ const websocket: WebSocketHandler<SocketData> = {
     ws.data.events.message(typeof message === "string" ? message : toBytes(message));
   },
   close(ws, code, reason) {
-    ws.data.events.close(code, reason);
+    ws.data.events.close(reportedCloseCode(code), reason);
   },
 };
 

@@ -1,7 +1,7 @@
 /** Deno adapter: `Deno.serve` and `Deno.upgradeWebSocket`. */
 import type { Context, Hono } from "hono";
 import type { Runtime, ServeOptions, Server, Upgrader } from "./runtime.ts";
-import { serverUrl, toBytes } from "./runtime.ts";
+import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
 // Deno's own type library is not on npm; these are the only Deno APIs this file calls.
 interface DenoAddr {
@@ -44,7 +44,8 @@ const upgrade: Upgrader = (c, options, events) => {
   socket.onmessage = (event) => {
     events.message(typeof event.data === "string" ? event.data : toBytes(event.data as ArrayBuffer));
   };
-  socket.onclose = (event) => events.close(event.code, event.reason);
+  // A dropped TCP connection closes with code 0 here (1006 on Bun and Node): report it as 1006.
+  socket.onclose = (event) => events.close(reportedCloseCode(event.code), event.reason);
   return response;
 };
 

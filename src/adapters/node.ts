@@ -5,7 +5,7 @@ import { type HttpBindings, serve as nodeServe, upgradeWebSocket } from "@hono/n
 import type { Context, Hono } from "hono";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Runtime, ServeOptions, Server, Upgrader } from "./runtime.ts";
-import { serverUrl, toBytes } from "./runtime.ts";
+import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
 // `ws` picks the subprotocol in a server-wide callback, after our handler has decided; the
 // decision travels from one to the other on the request object.
@@ -30,13 +30,34 @@ const upgrade: Upgrader = async (c, options, events) => {
       events.message(typeof event.data === "string" ? event.data : toBytes(event.data as ArrayBuffer));
     },
     onClose(event) {
-      events.close(event.code, event.reason);
+      events.close(reportedCloseCode(event.code), event.reason);
     },
   });
   // @hono/node-server copies these onto the 101 response.
   for (const [name, value] of Object.entries(options.headers)) response.headers.set(name, value);
   return response;
 };
+
+/**
+ * @hono/node-server builds an upgrade request from Node's parsed headers, which keep only the first
+ * of a repeated Authorization or Host (a plain request gets them all, joined with ", "). The same
+ * request must look the same as a view and as a socket, or a second credential goes unseen; so the
+ * headers of an upgrade are rebuilt from the raw list, as Bun and Deno build theirs.
+ */
+function withAllHeaders(request: Request, incoming: IncomingMessage): Request {
+  const headers = new Headers();
+  const raw = incoming.rawHeaders;
+  try {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      // Cookies join with "; ", which Node's parsed value already did.
+      if (raw[i]!.toLowerCase() !== "cookie") headers.append(raw[i]!, raw[i + 1]!);
+    }
+  } catch {
+    return request; // a header Headers refuses: keep what @hono/node-server built
+  }
+  if (incoming.headers.cookie !== undefined) headers.set("cookie", incoming.headers.cookie);
+  return new Request(request.url, { method: request.method, headers });
+}
 
 async function serve(app: Hono, options: ServeOptions): Promise<Server> {
   const sockets = new WebSocketServer({
@@ -45,7 +66,12 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     handleProtocols: (_offered, request) => chosenSubprotocol.get(request) ?? false,
   });
   const server = nodeServe({
-    fetch: app.fetch,
+    // An upgrade comes with no `outgoing` (no response object to write to), and always over HTTP/1.1.
+    fetch: (request, env) =>
+      app.fetch(
+        env.outgoing === undefined ? withAllHeaders(request, env.incoming as IncomingMessage) : request,
+        env,
+      ),
     port: options.port,
     hostname: options.hostname,
     websocket: { server: sockets },

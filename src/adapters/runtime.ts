@@ -78,6 +78,14 @@ export function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
   return new Uint8Array(data);
 }
 
+/**
+ * The close code to report for a socket's close event: a code no close frame can carry (Deno says
+ * 0 when the TCP connection drops) becomes 1006, what Bun and Node report for the same drop.
+ */
+export function reportedCloseCode(code: number): number {
+  return Number.isInteger(code) && code >= 1000 && code <= 4999 ? code : 1006;
+}
+
 /** `http://host:port`, with an IPv6 address in brackets. */
 export function serverUrl(hostname: string, port: number): URL {
   return new URL(`http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`);

@@ -19,6 +19,23 @@ export interface UpgradeContext {
   limits: Limits;
 }
 
+// RFC 6455 4.1: the key is the base64 of 16 bytes, so 22 characters and "==". A repeated header
+// reaches us joined with ", " (fetch Headers), so two keys fail this as well.
+const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+/**
+ * Whether an upgrade request is a well-formed RFC 6455 handshake: one valid key, version 13, and
+ * `Connection` naming `Upgrade` (Deno and Node fail the upgrade without it; Bun lets it through).
+ */
+export function isValidHandshake(c: Context): boolean {
+  const connection = (c.req.header("connection") ?? "").split(",").map((token) => token.trim().toLowerCase());
+  return (
+    WEBSOCKET_KEY.test(c.req.header("sec-websocket-key") ?? "") &&
+    c.req.header("sec-websocket-version") === "13" &&
+    connection.includes("upgrade")
+  );
+}
+
 /** Whether a request asks to become a WebSocket. */
 export function isWebSocketUpgrade(c: Context): boolean {
   return c.req.header("upgrade")?.toLowerCase() === "websocket";
@@ -32,11 +49,9 @@ export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeCo
   return async (c) => {
     const { runtime } = context;
     if (!runtime) return c.text("WebSocket upgrades need a server adapter", 501);
-    // Only a well-formed handshake may start a consumer: the runtime would refuse the rest after
-    // connect() had already run.
-    if (!c.req.header("sec-websocket-key") || c.req.header("sec-websocket-version") !== "13") {
-      return c.text("Bad WebSocket handshake", 400);
-    }
+    // Only a well-formed handshake may start a consumer: the runtimes would refuse the rest (or, on
+    // Deno, accept it) only after connect() and its group joins had already run.
+    if (!isValidHandshake(c)) return c.text("Bad WebSocket handshake", 400);
     if (!context.connections.accepting) return c.text("Server is shutting down", 503);
     const { maxConnections } = context.limits;
     if (maxConnections > 0 && context.connections.size >= maxConnections) {

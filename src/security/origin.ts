@@ -12,8 +12,10 @@ const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
  * Builds the policy. `allowed` entries: an exact origin (`https://app.example.com`), a subdomain
- * wildcard (`https://*.example.com` or `*.example.com`, any scheme), or `*` for any origin.
- * `null` means the default: the server's own host, plus localhost on any port outside production.
+ * wildcard (`https://*.example.com`, or `*.example.com` for http and https; any port unless the
+ * rule names one), or `*` for any origin. When `allowed` is given it is the only rule: scheme, host
+ * and port must match an entry, whatever the request's `Host` says. `null` means the default: the
+ * server's own host (the request's `Host`), plus localhost on any port outside production.
  * A request without `Origin` (not a browser) is allowed: the check protects browsers' cookies.
  */
 export function createOriginPolicy(allowed: string[] | null, production: boolean): OriginPolicy {
@@ -26,29 +28,44 @@ export function createOriginPolicy(allowed: string[] | null, production: boolean
     } catch {
       return false; // "null" (sandboxed frames, file://) and garbage
     }
+    // `Host` is whatever name the client used to reach us: after DNS rebinding, an attacker's page
+    // sends its own name as both Host and Origin. An explicit list must not be bypassed by it.
+    if (allowed !== null) return rules.some((rule) => rule(url));
     if (host !== undefined && url.host === host.toLowerCase()) return true;
-    if (allowed === null) return !production && LOCAL_HOSTS.has(url.hostname);
-    return rules.some((rule) => rule(url));
+    return !production && LOCAL_HOSTS.has(url.hostname);
   };
+}
+
+const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
+
+/** The port a URL really uses: `URL.port` is empty for the scheme's default port. */
+function effectivePort(url: URL): string {
+  return url.port || (DEFAULT_PORTS[url.protocol] ?? "");
 }
 
 function parseRule(entry: string): (url: URL) => boolean {
   const rule = entry.trim().toLowerCase();
   if (rule === "*") return () => true;
-  const wildcard = /^(?:([a-z][a-z0-9+.-]*):\/\/)?\*\.([a-z0-9-]+(?:\.[a-z0-9-]+)*)(:\d+)?$/.exec(rule);
+  const wildcard = /^(?:(https?):\/\/)?\*\.([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}))?$/.exec(rule);
   if (wildcard) {
     const [, scheme, domain, port] = wildcard;
-    // Without a port in the rule, any port of a subdomain matches.
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) {
+      throw new Error(`not a port: ${entry}`);
+    }
+    // Without a scheme, http and https pages match (never file:, extensions...); without a port,
+    // any port of a subdomain matches; a port is compared with the one the origin really uses.
     return (url) =>
-      (scheme === undefined || url.protocol === `${scheme}:`) &&
+      (scheme === undefined ? Object.hasOwn(DEFAULT_PORTS, url.protocol) : url.protocol === `${scheme}:`) &&
       url.hostname.endsWith(`.${domain}`) &&
-      (port === undefined || url.port === port.slice(1));
+      (port === undefined || effectivePort(url) === String(Number(port)));
   }
+  if (rule.includes("*")) throw new Error(`not an origin: ${entry}`);
   const url = new URL(rule);
-  const bare = url.pathname === "/" && !url.search && !url.hash && !url.username;
-  if (!/^https?:$/.test(url.protocol) || url.hostname.includes("*") || !bare) {
+  const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+  if (!/^https?:$/.test(url.protocol) || !bare) {
     throw new Error(`not an origin: ${entry}`);
   }
+  // URL.origin has the scheme, the host and the port (the default one left out on both sides).
   const exact = url.origin;
   return (candidate) => candidate.origin === exact;
 }

@@ -28,13 +28,35 @@ describe("createOriginPolicy()", () => {
     [["https://app.example.com:443"], true, "https://app.example.com", true],
     [["*.example.com:8443"], true, "https://a.example.com:8443", true],
     [["*.example.com:8443"], true, "https://a.example.com", false],
+    // ALLOWED_ORIGINS set: only the list counts, not the request's own Host (app.example.com:8000).
+    [["https://app.example.com"], true, "http://app.example.com:8000", false],
+    [["https://app.example.com"], false, "http://app.example.com:8000", false],
+    [["https://app.example.com"], false, "http://localhost:5173", false],
+    [[], true, "http://app.example.com:8000", false],
+    [["https://app.example.com"], true, "https://app.example.com:8443", false],
+    // Wildcards: the scheme when the rule names one, the port when it names one (default ports count).
+    [["http://*.example.com"], true, "https://a.example.com", false],
+    [["https://*.example.com"], true, "https://a.example.com:8443", true],
+    [["https://*.example.com:443"], true, "https://a.example.com", true],
+    [["https://*.example.com:443"], true, "https://a.example.com:8443", false],
+    [["*.example.com:443"], true, "http://a.example.com", false],
+    [["*.example.com:443"], true, "https://a.example.com", true],
+    [["*.example.com:80"], true, "http://a.example.com", true],
+    [["*.example.com"], true, "ws://a.example.com", false],
   ] as const)("allowed=%j production=%p: %s -> %p", (allowed, production, origin, expected) => {
     const policy = createOriginPolicy(allowed === null ? null : [...allowed], production);
     expect(policy(origin, host)).toBe(expected);
   });
 
   it("compares the Origin host with the Host header case-insensitively", () => {
-    expect(createOriginPolicy([], true)("http://APP.example.com:8000", "app.EXAMPLE.com:8000")).toBe(true);
+    expect(createOriginPolicy(null, true)("http://APP.example.com:8000", "app.EXAMPLE.com:8000")).toBe(true);
+  });
+
+  it("with ALLOWED_ORIGINS set, refuses an Origin matching a Host the client chose (DNS rebinding)", () => {
+    const policy = createOriginPolicy(["https://app.example.com", "https://*.example.com"], true);
+    expect(policy("http://evil.test:8000", "evil.test:8000")).toBe(false);
+    expect(policy("http://app.example.com", "app.example.com")).toBe(false);
+    expect(policy("https://app.example.com", "evil.test:8000")).toBe(true);
   });
 });
 
@@ -46,10 +68,17 @@ describe("isValidOriginRule()", () => {
     },
   );
 
-  it.each(["not a url", "a.com", "https://*.", "", "https://a.com/path", "ftp://a.com"])(
-    "refuses %j",
-    (rule) => {
-      expect(isValidOriginRule(rule)).toBe(false);
-    },
-  );
+  it.each([
+    "not a url",
+    "a.com",
+    "https://*.",
+    "",
+    "https://a.com/path",
+    "ftp://a.com",
+    "ftp://*.a.com",
+    "ws://*.a.com",
+    "*.a.com:99999",
+  ])("refuses %j", (rule) => {
+    expect(isValidOriginRule(rule)).toBe(false);
+  });
 });

@@ -102,31 +102,57 @@ export async function roundTrip(url: string, data: string | Uint8Array): Promise
   }
 }
 
+/**
+ * Handshake headers: a record, or name/value pairs where a name must repeat (two keys). A name
+ * given here replaces the default handshake header of that name instead of adding a second one.
+ */
+export type HandshakeHeaders = Record<string, string> | ReadonlyArray<readonly [string, string]>;
+
+/** Handshake headers as name/value pairs, in order (for `fetch`, or to write them out). */
+export function headerPairs(headers: HandshakeHeaders): Array<[string, string]> {
+  const pairs: ReadonlyArray<readonly [string, string]> = Array.isArray(headers)
+    ? headers
+    : Object.entries(headers);
+  return pairs.map(([name, value]) => [name, value]);
+}
+
 /** The status and headers of a raw WebSocket handshake: what the client sees before any frame. */
 export async function handshake(
   url: URL,
   path: string,
-  headers: Record<string, string> = {},
+  headers: HandshakeHeaders = {},
 ): Promise<{ status: number; headers: Record<string, string> }> {
   const { connect: tcpConnect } = await import("node:net");
+  const given = headerPairs(headers);
+  const named = new Set(given.map(([name]) => name.toLowerCase()));
+  const defaults: Array<[string, string]> = [
+    ["Host", url.host],
+    ["Upgrade", "websocket"],
+    ["Connection", "Upgrade"],
+    ["Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="],
+    ["Sec-WebSocket-Version", "13"],
+  ];
   const lines = [
     `GET ${path} HTTP/1.1`,
-    `Host: ${url.host}`,
-    "Upgrade: websocket",
-    "Connection: Upgrade",
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-    "Sec-WebSocket-Version: 13",
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    ...[...defaults.filter(([name]) => !named.has(name.toLowerCase())), ...given].map(
+      ([name, value]) => `${name}: ${value}`,
+    ),
   ];
   return new Promise((resolve, reject) => {
     let received = "";
     const socket = tcpConnect(Number(url.port), url.hostname, () =>
       socket.write(`${lines.join("\r\n")}\r\n\r\n`),
     );
+    // A server that drops the connection without an answer must fail the test, not hang it.
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no handshake answer for ${path} within 5000 ms`));
+    }, 5000);
     socket.on("data", (chunk: Buffer) => {
       received += chunk.toString("latin1");
       const end = received.indexOf("\r\n\r\n");
       if (end === -1) return;
+      clearTimeout(timer);
       socket.destroy();
       const [statusLine = "", ...headerLines] = received.slice(0, end).split("\r\n");
       const parsed: Record<string, string> = {};
@@ -136,7 +162,14 @@ export async function handshake(
       }
       resolve({ status: Number(statusLine.split(" ")[1]), headers: parsed });
     });
-    socket.on("error", reject);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      reject(new Error(`connection closed before a handshake answer for ${path}`));
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }
 

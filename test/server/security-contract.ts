@@ -3,8 +3,9 @@
  * settings (production mode, explicit origins, small limits). bun/deno/node.test.ts run it.
  */
 import { afterAll, beforeAll, expect, it } from "bun:test";
+import { sign } from "hono/jwt";
 import { issueToken } from "../../src/security/auth.ts";
-import { connect, handshake, rawSocket } from "./_client.ts";
+import { connect, type HandshakeHeaders, handshake, headerPairs, rawSocket } from "./_client.ts";
 import { residentBytes, type ServerProcess, startServer, TEST_SECRET } from "./_fixture.ts";
 import { describeOnRuntime, type RuntimeName } from "./_runtimes.ts";
 
@@ -29,9 +30,7 @@ export function securityContract(runtime: RuntimeName): void {
       const evil = await handshake(server.url, "/tracked?id=evil", { Origin: "https://evil.example.org" });
       expect(evil.status).toBe(403);
       expect(server.output()).not.toContain("disconnected evil");
-      for (const origin of ["https://app.example.com", server.url.origin]) {
-        expect((await handshake(server.url, "/echo", { Origin: origin })).status).toBe(101);
-      }
+      expect((await handshake(server.url, "/echo", { Origin: "https://app.example.com" })).status).toBe(101);
       // Not a browser: no Origin, nothing to protect.
       expect((await handshake(server.url, "/echo")).status).toBe(101);
       // Production: localhost is not allowed unless listed.
@@ -66,7 +65,9 @@ export function securityContract(runtime: RuntimeName): void {
       const tampered = `${token.slice(0, -4)}${token.slice(-4) === "AAAA" ? "BBBB" : "AAAA"}`;
       const expired = await issueToken({ id: "u1", name: "ada" }, TEST_SECRET, -60);
       const forged = await issueToken({ id: "u1", name: "ada" }, "another-secret-of-sufficient-length!!");
-      for (const bad of [tampered, expired, forged]) {
+      // Correctly signed, but valid forever: refused unless tokenAuth({ allowNoExpiry: true }).
+      const endless = await sign({ sub: "u1", name: "ada" }, TEST_SECRET, "HS256");
+      for (const bad of [tampered, expired, forged, endless]) {
         expect((await handshake(server.url, `/me?token=${bad}`)).status).toBe(401);
         const view = await fetch(new URL("/health", server.url), {
           headers: { Authorization: `Bearer ${bad}` },
@@ -146,6 +147,86 @@ export function securityContract(runtime: RuntimeName): void {
       expect(slowest.ms).toBeLessThan(1000);
       reader.close();
       slow.destroy();
+    });
+
+    it("answers 400 to a malformed handshake (bad or repeated key, no Connection: Upgrade), before any consumer code", async () => {
+      const badRequests: Array<Array<[string, string]>> = [
+        [["Sec-WebSocket-Key", "abc"]],
+        [["Sec-WebSocket-Key", Buffer.alloc(12, 7).toString("base64")]], // 12 bytes, not 16
+        [["Sec-WebSocket-Key", "!!!not-base64-at-all!!=="]],
+        [
+          ["Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="],
+          ["Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAA=="],
+        ],
+        // Not a key, but the same hole: Deno and Node failed the upgrade after connect(), Bun let it in.
+        [["Connection", "keep-alive"]],
+      ];
+      for (const [i, headers] of badRequests.entries()) {
+        expect((await handshake(server.url, `/witness?id=badkey-${i}`, headers)).status).toBe(400);
+      }
+      // A good key on the same path runs connect(): once its line is out, any earlier one would be.
+      expect((await handshake(server.url, "/witness?id=goodkey")).status).toBe(101);
+      await server.waitForOutput("connected goodkey");
+      expect(server.output()).not.toContain("connected badkey");
+    });
+
+    it("with ALLOWED_ORIGINS set, trusts only it: not the request's own Host, not another scheme", async () => {
+      const { port } = server.url;
+      const refused: Record<string, string>[] = [
+        // DNS rebinding: evil.test resolves to this server, so the browser sends Host = Origin's host.
+        { Host: `evil.test:${port}`, Origin: `http://evil.test:${port}` },
+        // The server's own origin is not listed.
+        { Origin: server.url.origin },
+        // Listed as https only.
+        { Host: "app.example.com", Origin: "http://app.example.com" },
+      ];
+      for (const [i, headers] of refused.entries()) {
+        expect((await handshake(server.url, `/witness?id=origin-${i}`, headers)).status).toBe(403);
+      }
+      const listed = { Host: "app.example.com", Origin: "https://app.example.com" };
+      expect((await handshake(server.url, "/witness?id=origin-ok", listed)).status).toBe(101);
+      await server.waitForOutput("connected origin-ok");
+      expect(server.output()).not.toMatch(/connected origin-\d/);
+    });
+
+    it("refuses malformed or conflicting credentials with 401, even beside a valid session cookie", async () => {
+      const token = await issueToken({ id: "u1", name: "ada" }, TEST_SECRET);
+      const other = await issueToken({ id: "u2", name: "bob" }, TEST_SECRET);
+      const cookie = `session=${token}`;
+      const cases: Array<{ query: string; headers: HandshakeHeaders }> = [
+        { query: "", headers: { Authorization: "Bearer a b", Cookie: cookie } },
+        {
+          query: "",
+          headers: [
+            ["Authorization", `Bearer ${token}`],
+            ["Authorization", `Bearer ${other}`],
+          ],
+        },
+        { query: "", headers: { Authorization: `Basic ${btoa("ada:secret")}`, Cookie: cookie } },
+        { query: "&token=a%20b", headers: { Cookie: cookie } },
+        { query: `&token=${other}`, headers: { Authorization: `Bearer ${token}` } },
+      ];
+      for (const [i, { query, headers }] of cases.entries()) {
+        const answer = await handshake(server.url, `/witness?id=cred-${i}${query}`, headers);
+        expect(answer.status).toBe(401);
+        expect(answer.headers["content-type"]).toContain("application/json");
+        const view = await fetch(new URL(`/health?x=1${query}`, server.url), {
+          headers: headerPairs(headers),
+        });
+        expect(view.status).toBe(401);
+        expect(await view.json()).toMatchObject({ error: "INVALID_CREDENTIALS" });
+      }
+      expect((await handshake(server.url, "/witness?id=cred-ok", { Cookie: cookie })).status).toBe(101);
+      await server.waitForOutput("connected cred-ok");
+      expect(server.output()).not.toMatch(/connected cred-\d/);
+    });
+
+    it("reports 1006 to disconnect() when a client drops its TCP connection", async () => {
+      const client = await rawSocket(server.url, "/tracked?id=dropped");
+      await Bun.sleep(200); // the socket is open on the server and "ready" went out
+      client.destroy();
+      await server.waitForOutput("disconnected dropped ");
+      expect(/disconnected dropped (\d+)/.exec(server.output())?.[1]).toBe("1006");
     });
   });
 }

@@ -86,7 +86,11 @@ export class RedisConnections implements StatusReporting {
     // Up when both commands and subscriptions work: a groupAdd needs the subscriber too, and a
     // groupSend right after "up" must reach this process's members, so the subscriber counts as up
     // only once its channels are subscribed again.
-    this.command.on("ready", () => this.#updateStatus());
+    // A connection that just became ready has had Redis answer: whatever stalled before is over.
+    this.command.on("ready", () => {
+      this.#stalled = false;
+      this.#updateStatus();
+    });
     this.subscriber.on("ready", () => void this.#resubscribe());
     for (const client of [this.command, this.subscriber]) client.on("close", () => this.#updateStatus());
     this.subscriber.on("close", () => {
