@@ -10,8 +10,9 @@
  * message it sent, in order, without being disconnected, and the server's memory must be bounded.
  */
 import { afterAll, beforeAll, expect, it } from "bun:test";
-import { roundTrip } from "./_client.ts";
-import { residentBytes, type ServerProcess, startServer } from "./_fixture.ts";
+import { issueToken } from "../../src/security/auth.ts";
+import { handshake, roundTrip } from "./_client.ts";
+import { residentBytes, type ServerProcess, startServer, TEST_SECRET } from "./_fixture.ts";
 import {
   chance,
   GOOD_NAME,
@@ -107,6 +108,41 @@ async function rawFuzzer(url: URL, id: number, counters: Counters, stop: () => b
       countClose(counters, connection.closeCode);
     }
     socket.destroy();
+  }
+}
+
+/** Handshakes that must answer 400 before any consumer code: keys of the wrong shape, two keys, no Upgrade. */
+const BAD_HANDSHAKES: ReadonlyArray<ReadonlyArray<readonly [string, string]>> = [
+  [["Sec-WebSocket-Key", "abc"]],
+  [["Sec-WebSocket-Key", Buffer.from("twelve bytes").toString("base64")]],
+  [["Sec-WebSocket-Key", "not base64 at all, not at all!"]],
+  [
+    ["Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="],
+    ["Sec-WebSocket-Key", "AQIDBAUGBwgJCgsMDQ4PEA=="],
+  ],
+  [["Connection", "keep-alive"]],
+];
+
+/**
+ * HTTP-level hostility beside the frames: malformed handshakes (each must get 400) and JSON bodies
+ * nested far past MAX_JSON_DEPTH posted to the dashboard broadcast (each must get 400). Any other
+ * answer is recorded in `unexpected`.
+ */
+async function requestFuzzer(server: ServerProcess, unexpected: string[], stop: () => boolean) {
+  const token = await issueToken({ id: "fuzzer", name: "fuzzer" }, TEST_SECRET);
+  while (!stop()) {
+    const bad = pick(BAD_HANDSHAKES);
+    const { status } = await handshake(server.url, pick(PATHS), bad);
+    if (status !== 400) unexpected.push(`handshake ${JSON.stringify(bad)} -> ${status}`);
+    const levels = 1000 + Math.floor(Math.random() * 4000);
+    const response = await fetch(new URL("/api/updates", server.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: `{"topic":"fuzz","data":${"[".repeat(levels)}${"]".repeat(levels)}}`,
+    });
+    if (response.status !== 400) unexpected.push(`deep POST (${levels} levels) -> ${response.status}`);
+    await response.body?.cancel();
+    await sleep(10);
   }
 }
 
@@ -276,9 +312,11 @@ for (const runtime of ["bun", "deno", "node"] as const satisfies RuntimeName[]) 
         const elapsed = performance.now() - started;
         return (elapsed >= FUZZ_MIN_MS && counters.frames >= REQUIRED_FRAMES) || elapsed >= FUZZ_MAX_MS;
       };
+      const unexpected: string[] = [];
       await Promise.all([
         ...Array.from({ length: WS_FUZZERS }, (_, i) => wsFuzzer(server, i, counters, stop)),
         ...Array.from({ length: RAW_FUZZERS }, (_, i) => rawFuzzer(server.url, i, counters, stop)),
+        requestFuzzer(server, unexpected, stop),
       ]);
       const fuzzMs = performance.now() - started;
       await good.stop();
@@ -311,6 +349,8 @@ for (const runtime of ["bun", "deno", "node"] as const satisfies RuntimeName[]) 
       good.close();
 
       expect(counters.frames).toBeGreaterThanOrEqual(REQUIRED_FRAMES);
+      // Every malformed handshake and every over-deep body was refused with 400, nothing else.
+      expect(unexpected).toEqual([]);
 
       // The server is still up and serving HTTP and WebSockets as before.
       expect(await isRunning(server.pid)).toBe(true);
