@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Client } from "../adapters/runtime.ts";
+import { parseSubprotocols } from "./upgrade-request.ts";
 
 /** Who is connected, as an auth middleware put it on the context with `c.set("user", ...)`. */
 export interface User {
@@ -32,15 +33,6 @@ export interface Scope {
   user: User | null;
   /** Every other value middleware put on the context with `c.set(key, value)`. */
   state: Record<string, unknown>;
-}
-
-/** Parses `Sec-WebSocket-Protocol: a, b` into `["a", "b"]`. */
-export function parseSubprotocols(header: string | null | undefined): string[] {
-  if (!header) return [];
-  return header
-    .split(",")
-    .map((protocol) => protocol.trim())
-    .filter((protocol) => protocol !== "");
 }
 
 /** Copies what a consumer needs out of a Hono context, before the request is upgraded. */

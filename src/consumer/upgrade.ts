@@ -1,5 +1,5 @@
 /** The Hono handler that turns an upgrade request into a running consumer. */
-import type { Context, Handler } from "hono";
+import type { Handler } from "hono";
 import type { Runtime } from "../adapters/runtime.ts";
 import type { ChannelLayer } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
@@ -8,6 +8,7 @@ import type { ConnectionSet } from "./connections.ts";
 import type { ConsumerClass } from "./consumer.ts";
 import { ConsumerRunner } from "./runner.ts";
 import { scopeFromContext } from "./scope.ts";
+import { isValidHandshake } from "./upgrade-request.ts";
 
 /** What the upgrade handler needs from the app. */
 export interface UpgradeContext {
@@ -17,28 +18,6 @@ export interface UpgradeContext {
   connections: ConnectionSet;
   layer: ChannelLayer;
   limits: Limits;
-}
-
-// RFC 6455 4.1: the key is the base64 of 16 bytes, so 22 characters and "==". A repeated header
-// reaches us joined with ", " (fetch Headers), so two keys fail this as well.
-const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{22}==$/;
-
-/**
- * Whether an upgrade request is a well-formed RFC 6455 handshake: one valid key, version 13, and
- * `Connection` naming `Upgrade` (Deno and Node fail the upgrade without it; Bun lets it through).
- */
-export function isValidHandshake(c: Context): boolean {
-  const connection = (c.req.header("connection") ?? "").split(",").map((token) => token.trim().toLowerCase());
-  return (
-    WEBSOCKET_KEY.test(c.req.header("sec-websocket-key") ?? "") &&
-    c.req.header("sec-websocket-version") === "13" &&
-    connection.includes("upgrade")
-  );
-}
-
-/** Whether a request asks to become a WebSocket. */
-export function isWebSocketUpgrade(c: Context): boolean {
-  return c.req.header("upgrade")?.toLowerCase() === "websocket";
 }
 
 /**

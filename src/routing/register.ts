@@ -4,7 +4,8 @@
  * socket can share one URL.
  */
 import { type ErrorHandler, type Handler, Hono, type MiddlewareHandler } from "hono";
-import { createUpgradeHandler, isWebSocketUpgrade, type UpgradeContext } from "../consumer/upgrade.ts";
+import { createUpgradeHandler, type UpgradeContext } from "../consumer/upgrade.ts";
+import { isWebSocketUpgrade } from "../consumer/upgrade-request.ts";
 import type { HttpRoute, MiddlewareRoute, RouteTable } from "./manifest.ts";
 
 /** The framework's own middleware, run before any `_middleware` file of the tree. */
