@@ -6,6 +6,7 @@ import process from "node:process";
 import { createApp } from "./app.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
 import { CloseCode } from "./consumer/frames.ts";
+import { watchDescriptors } from "./descriptors.ts";
 import { ChannelsError } from "./errors.ts";
 import { createChannelLayer, setChannelLayer } from "./layers/default.ts";
 import { type ChannelLayer, reportsStatus, waitUntilUp } from "./layers/layer.ts";
@@ -40,11 +41,14 @@ async function main(): Promise<void> {
     hostname: settings.host,
     maxFrameBytes: settings.limits.maxFrameBytes,
     maxBufferedBytes: settings.limits.maxBufferedBytes,
+    logger,
   });
 
   console.log(
     `Hono Channels on ${runtime.name}: listening on ${server.url.origin}\n${formatRouteTable(resolveManifest(manifest))}`,
   );
+
+  const stopWatching = watchDescriptors(logger);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
       connections.closeAll(CloseCode.goingAway, "server shutting down", settings.shutdownTimeoutMs),
       deadline,
     ]);
+    stopWatching();
     await server.close();
     await layer.close();
     console.log("stopped");

@@ -13,6 +13,8 @@ interface DenoServeInfo {
 }
 interface DenoHttpServer {
   addr: DenoAddr;
+  /** Rejects when the accept loop dies (EMFILE, ENFILE...): the listener is closed by then. */
+  finished: Promise<void>;
   shutdown(): Promise<void>;
 }
 declare const Deno: {
@@ -49,15 +51,63 @@ const upgrade: Upgrader = (c, options, events) => {
   return response;
 };
 
+/**
+ * Deno.serve's accept loop ends at its first accept error (EMFILE when descriptors run out): it
+ * closes its listener and rejects `finished`, and that rejection, unhandled, ends the process.
+ * Connections it already accepted keep running. So: log, and listen again on the same port, backing
+ * off while descriptors stay short; on close, shut down every generation.
+ */
 async function serve(app: Hono, options: ServeOptions): Promise<Server> {
-  const server = Deno.serve(
-    { port: options.port, hostname: options.hostname, onListen: () => {} },
-    (request, info) => app.fetch(request, info),
-  );
-  const { hostname, port } = server.addr;
+  const handler = (request: Request, info: DenoServeInfo) => app.fetch(request, info);
+  const servers = new Set<DenoHttpServer>();
+  let closed = false;
+  let delay = 0; // shared by generations: a sustained flood backs off instead of spinning
+  let failures = 0;
+  let recovery: ReturnType<typeof setTimeout> | undefined;
+
+  const listen = (port: number): DenoHttpServer => {
+    const server = Deno.serve({ port, hostname: options.hostname, onListen: () => {} }, handler);
+    servers.add(server);
+    server.finished.then(
+      () => {},
+      (error: unknown) => {
+        // With PORT=0, listening on 0 again would move the server: reuse the port it bound.
+        if (!closed) void relisten(server.addr.port, error);
+      },
+    );
+    return server;
+  };
+
+  const relisten = async (port: number, error: unknown) => {
+    clearTimeout(recovery);
+    if (failures++ === 0) options.logger?.error(`accept failed, listening again: ${String(error)}`);
+    for (;;) {
+      delay = Math.min(Math.max(delay * 2, 100), 2000);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (closed) return;
+      try {
+        listen(port);
+        break;
+      } catch {
+        // No descriptor to listen with yet: try again later.
+      }
+    }
+    // Recovered once a listener has lasted a second: say so once, and start the backoff over.
+    recovery = setTimeout(() => {
+      options.logger?.warn(`accepting connections again (${failures} listener(s) lost to accept errors)`);
+      failures = 0;
+      delay = 0;
+    }, 1000);
+  };
+
+  const { hostname, port } = listen(options.port).addr;
   return {
     url: serverUrl(hostname, port),
-    close: () => server.shutdown(),
+    close: async () => {
+      closed = true;
+      clearTimeout(recovery);
+      await Promise.all([...servers].map((server) => server.shutdown().catch(() => {})));
+    },
   };
 }
 

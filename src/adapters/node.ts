@@ -7,6 +7,9 @@ import { type WebSocket, WebSocketServer } from "ws";
 import type { Runtime, ServeOptions, Server, Upgrader } from "./runtime.ts";
 import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
+/** How long a client may take to send a request's headers before Node answers 408 and closes. */
+const HEADER_TIMEOUT_MS = 10_000;
+
 // `ws` picks the subprotocol in a server-wide callback, after our handler has decided; the
 // decision travels from one to the other on the request object.
 const chosenSubprotocol = new WeakMap<IncomingMessage, string>();
@@ -75,6 +78,10 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     port: options.port,
     hostname: options.hostname,
     websocket: { server: sockets },
+    // A request must finish its headers within 10 s, as Bun's fixed timer has it (Deno has none:
+    // SECURITY.md). Node's default is 60 s, checked every 30 s: a half-sent request held a
+    // descriptor for up to 90 s. Bodies keep Node's requestTimeout (300 s); keep-alive its 5 s.
+    serverOptions: { headersTimeout: HEADER_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
   });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

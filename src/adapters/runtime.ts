@@ -5,6 +5,7 @@
  * so adapters import nothing from `consumer/`.
  */
 import type { Context, Hono } from "hono";
+import type { Logger } from "../log.ts";
 
 /** An open socket, as an adapter hands it over: all the consumer runner needs to write to it. */
 export interface Peer {
@@ -52,6 +53,8 @@ export interface ServeOptions {
   maxFrameBytes?: number;
   /** The runner's per-socket backlog limit; runtimes with their own limit keep it above this. */
   maxBufferedBytes?: number;
+  /** Where the adapter reports what the runtime does not surface itself (accept failures). */
+  logger?: Logger;
 }
 
 /** A listening server. */

@@ -33,12 +33,22 @@ export async function residentBytes(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) * 1024;
 }
 
+/** How to start it: `fileLimit` runs it under `ulimit -n` (Linux, macOS), to exhaust descriptors cheaply. */
+export interface StartOptions {
+  fileLimit?: number;
+}
+
 /** Starts the fixture app on `runtime` and resolves once it listens; rejects if it exits first. */
 export async function startServer(
   runtime: RuntimeName,
   env: Record<string, string> = {},
+  options: StartOptions = {},
 ): Promise<ServerProcess> {
-  const child = Bun.spawn(commandFor(runtime), {
+  // `exec` keeps the pid: it is the runtime's own, for residentBytes() and signals.
+  const command = options.fileLimit
+    ? ["bash", "-c", `ulimit -n ${options.fileLimit} && exec "$@"`, "bash", ...commandFor(runtime)]
+    : commandFor(runtime);
+  const child = Bun.spawn(command, {
     cwd: fixtureApp,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NO_COLOR: "1", SECRET_KEY: TEST_SECRET, ...env },
     stdout: "pipe",

@@ -1,5 +1,7 @@
 import { serverContract } from "./contract.ts";
+import { exhaustionContract } from "./exhaustion-contract.ts";
 import { securityContract } from "./security-contract.ts";
 
 serverContract("bun");
 securityContract("bun");
+exhaustionContract("bun");
