@@ -1,5 +1,5 @@
 /** ws://host/echo: sends every text or binary frame straight back. */
-import { Consumer, type Frame } from "../src/index.ts";
+import { Consumer, type Frame } from "hono-channels";
 
 export default class Echo extends Consumer {
   override async receive(frame: Frame) {

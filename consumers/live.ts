@@ -4,7 +4,7 @@
  * `type` and gets the answer alone.
  */
 import process from "node:process";
-import { JsonConsumer } from "../src/index.ts";
+import { JsonConsumer } from "hono-channels";
 
 /** Messages sent to the `live` group. */
 export type LiveEvents = { "live.update": { topic: string; data: unknown; at: string } };

@@ -2,7 +2,7 @@
  * ws://host/chat/:room: a JSON chat room. Each `{ "text": "..." }` a client sends reaches every
  * member of the room as `{ "type": "chat.message", "user": "...", "text": "..." }`.
  */
-import { JsonConsumer } from "../../src/index.ts";
+import { JsonConsumer } from "hono-channels";
 
 /** The messages this room sends through the channel layer (also used by HTTP views). */
 export type ChatEvents = { "chat.message": { user: string; text: string } };

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import { setCookie } from "hono/cookie";
-import { getSettings, issueToken, readJson } from "../../src/index.ts";
+import { getSettings, issueToken, readJson } from "hono-channels";
 
 const settings = getSettings();
 

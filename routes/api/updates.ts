@@ -6,8 +6,8 @@
  * otherwise reach every dashboard and fail in each one's JSON.stringify.
  */
 import type { Context } from "hono";
+import { type ChannelsEnv, readJson } from "hono-channels";
 import { LIVE_GROUP, type LiveEvents } from "../../consumers/live.ts";
-import { type ChannelsEnv, readJson } from "../../src/index.ts";
 
 export async function POST(c: Context<ChannelsEnv<LiveEvents>>) {
   if (!c.var.user) return c.json({ error: "Log in first: send a token as Authorization: Bearer ..." }, 401);
