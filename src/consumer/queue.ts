@@ -1,49 +1,10 @@
 /**
  * Runs tasks one at a time in the order they were pushed. Runtimes call socket handlers without
- * awaiting them; this queue is what makes a consumer see its frames strictly in order.
- *
- * Every queue shares one budget per turn of the event loop. A handler's awaits resolve as
- * microtasks, and a burst fanned out to a room's members is nothing but microtasks: left alone it
- * runs to the end before the runtime reads a socket or a timer fires again, so one client could
- * stop the process answering anyone for seconds. Past the budget, queues wait for the next turn;
- * their order is kept and nothing is dropped.
+ * awaiting them; this queue is what makes a consumer see its frames strictly in order. Every queue
+ * shares one budget of work per turn of the event loop (turns.ts): past it, a queue waits for the
+ * next turn, keeping its order and dropping nothing.
  */
-
-/** Milliseconds of queued work per turn of the event loop before the queues step aside for I/O. */
-export const TURN_BUDGET_MS = 5;
-
-// setImmediate runs right after the runtime polled for I/O (Node clamps setTimeout(0) to 1 ms of
-// idling); Deno has no setImmediate outside Node compatibility, so a zero timer there.
-const soon: (callback: () => void) => void =
-  typeof globalThis.setImmediate === "function"
-    ? (callback) => globalThis.setImmediate(callback)
-    : (callback) => setTimeout(callback, 0);
-
-let turnStarted = -1;
-let nextTurn: Promise<void> | null = null;
-
-/** When the current turn's queued work began; the first call in a turn starts its clock. */
-function turnStart(now: number): number {
-  if (turnStarted < 0) {
-    turnStarted = now;
-    // Its next callback means the event loop went round: a new turn with a fresh budget.
-    soon(() => {
-      turnStarted = -1;
-    });
-  }
-  return turnStarted;
-}
-
-/** Resolves on the next turn of the event loop, after pending I/O had its chance. */
-function waitForNextTurn(): Promise<void> {
-  nextTurn ??= new Promise((resolve) =>
-    soon(() => {
-      nextTurn = null;
-      resolve();
-    }),
-  );
-  return nextTurn;
-}
+import { overTurnBudget, waitForNextTurn } from "./turns.ts";
 
 /** One connection's tasks, in order. */
 export class SerialQueue {
@@ -60,8 +21,7 @@ export class SerialQueue {
   async #drain(): Promise<void> {
     this.#running = true;
     while (this.#head < this.#tasks.length) {
-      const now = performance.now();
-      if (now - turnStart(now) > TURN_BUDGET_MS) {
+      if (overTurnBudget()) {
         await waitForNextTurn();
         continue;
       }
