@@ -67,3 +67,9 @@ export {
   type ConnectResult,
   WebsocketCommunicator,
 } from "./testing/communicator.ts";
+export {
+  TestClient,
+  type TestClientOptions,
+  type TestConnectOptions,
+  TestSocket,
+} from "./testing/test-client.ts";

@@ -16,6 +16,12 @@ export class ConnectionSet {
     return this.#runners.size;
   }
 
+  /** The first live connection `matches` picks (tests find theirs by a header of their scope). */
+  find(matches: (runner: ConsumerRunner) => boolean): ConsumerRunner | undefined {
+    for (const runner of this.#runners) if (matches(runner)) return runner;
+    return undefined;
+  }
+
   /** Tracks a runner until it finishes. */
   add(runner: ConsumerRunner): void {
     this.#runners.add(runner);

@@ -8,15 +8,15 @@
  * expect(await chat.receiveJsonFrom()).toEqual({ type: "chat.message", user: "anon", text: "hi" });
  * await chat.disconnect();
  */
-import type { Peer } from "../adapters/runtime.ts";
 import type { Consumer, ConsumerClass } from "../consumer/consumer.ts";
 import type { Frame } from "../consumer/frames.ts";
 import { ConsumerRunner } from "../consumer/runner.ts";
 import { createScope, type Scope } from "../consumer/scope.ts";
-import { CommunicatorError, CommunicatorTimeout, ConnectionClosed } from "../errors.ts";
+import { CommunicatorError } from "../errors.ts";
 import { getChannelLayer } from "../layers/default.ts";
 import type { ChannelLayer } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
+import { ClientEnd, within } from "./client-end.ts";
 
 /** Options of a communicator: the scope the consumer sees, and the layer it joins. */
 export interface CommunicatorOptions extends Partial<Omit<Scope, "type" | "path" | "query" | "headers">> {
@@ -43,28 +43,17 @@ export interface ConnectResult {
   code: number | null;
 }
 
-type Output = { frame: Frame } | { close: { code: number; reason: string } };
-
 /** Connects one consumer instance to a test, as a client would. */
 export class WebsocketCommunicator<C extends Consumer = Consumer> {
   /** Errors the consumer logged (handler failures, refused messages), oldest first. */
   readonly errors: unknown[] = [];
   readonly #runner: ConsumerRunner;
-  /** The fake socket the runner writes to: frames and closes land in `#outputs`. */
-  readonly #peer: Peer;
-  #outputs: Output[] = [];
-  #wake: (() => void) | null = null;
+  /** The client's end: the fake socket the runner writes to, and what a test reads from it. */
+  readonly #end = new ClientEnd(() => this.errors.at(-1));
   #connected = false;
-  /** The close the consumer sent, once a test has taken it: later reads and writes fail with it. */
-  #closed: { code: number; reason: string } | null = null;
 
   constructor(consumer: ConsumerClass<C>, options: CommunicatorOptions = {}) {
     const { path = "/", headers, layer, logger, ...scope } = options;
-    const peer: Peer = {
-      send: (data) => this.#output({ frame: typeof data === "string" ? { text: data } : { bytes: data } }),
-      close: (code, reason) => this.#output({ close: { code, reason } }),
-      bufferedAmount: 0,
-    };
     this.#runner = new ConsumerRunner(
       consumer,
       createScope(path, { ...scope, headers: new Headers(headers) }),
@@ -73,7 +62,6 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
         logger: this.#recordingLogger(logger),
       },
     );
-    this.#peer = peer;
   }
 
   /** The consumer instance, to inspect its state. */
@@ -98,7 +86,7 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
       return { accepted: false, subprotocol: null, status: decision.status, code: decision.code };
     }
     this.#connected = true;
-    this.#runner.open(this.#peer);
+    this.#runner.open(this.#end.peer);
     return { accepted: true, subprotocol: decision.subprotocol, status: 101, code: null };
   }
 
@@ -106,7 +94,7 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
   async sendTo(frame: Frame): Promise<void> {
     if (!this.#connected)
       throw new CommunicatorError("NOT_CONNECTED", "sendTo() before an accepted connect()");
-    if (this.#closed) throw this.#closedError(this.#closed);
+    this.#end.assertOpen();
     this.#runner.receive(frame.text ?? frame.bytes);
   }
 
@@ -116,72 +104,29 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
   }
 
   /** The next frame the consumer sent; throws `ConnectionClosed` if it closed instead. */
-  async receiveFrom(timeoutMs = 1000): Promise<Frame> {
-    const output = await this.#next(timeoutMs, "frame");
-    if ("close" in output)
-      throw new ConnectionClosed(output.close.code, output.close.reason, this.errors.at(-1));
-    return output.frame;
+  receiveFrom(timeoutMs = 1000): Promise<Frame> {
+    return this.#end.receiveFrom(timeoutMs);
   }
 
   /** The next frame, parsed as JSON; throws if it is binary. */
-  async receiveJsonFrom(timeoutMs = 1000): Promise<unknown> {
-    const frame = await this.receiveFrom(timeoutMs);
-    if (frame.text === undefined)
-      throw new CommunicatorError("NOT_TEXT", "Expected a JSON text frame, got a binary one.");
-    return JSON.parse(frame.text);
+  receiveJsonFrom(timeoutMs = 1000): Promise<unknown> {
+    return this.#end.receiveJsonFrom(timeoutMs);
   }
 
   /** The close the consumer started, skipping no frames: throws if a frame comes first. */
-  async receiveClose(timeoutMs = 1000): Promise<{ code: number; reason: string }> {
-    const output = await this.#next(timeoutMs, "close");
-    if ("frame" in output)
-      throw new CommunicatorError(
-        "UNEXPECTED_FRAME",
-        `Expected a close, got ${JSON.stringify(output.frame)}.`,
-      );
-    return output.close;
+  receiveClose(timeoutMs = 1000): Promise<{ code: number; reason: string }> {
+    return this.#end.receiveClose(timeoutMs);
   }
 
   /** True if the consumer sends nothing (and does not close) within `timeoutMs`. */
-  async receiveNothing(timeoutMs = 100): Promise<boolean> {
-    if (this.#outputs.length > 0) return false;
-    await new Promise((resolve) => setTimeout(resolve, timeoutMs));
-    return this.#outputs.length === 0;
+  receiveNothing(timeoutMs = 100): Promise<boolean> {
+    return this.#end.receiveNothing(timeoutMs);
   }
 
   /** Closes the connection as the client would, and waits for `disconnect()` to finish. */
   async disconnect(code = 1000, timeoutMs = 1000): Promise<void> {
     this.#runner.closed(code);
     await within(this.#runner.finished, timeoutMs, "end of disconnect()");
-  }
-
-  #output(output: Output): void {
-    this.#outputs.push(output);
-    this.#wake?.();
-  }
-
-  #closedError(close: { code: number; reason: string }): ConnectionClosed {
-    return new ConnectionClosed(close.code, close.reason, this.errors.at(-1));
-  }
-
-  async #next(timeoutMs: number, what: string): Promise<Output> {
-    if (this.#outputs.length === 0 && this.#closed) return { close: this.#closed };
-    const deadline = Date.now() + timeoutMs;
-    while (this.#outputs.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new CommunicatorTimeout(what, timeoutMs);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = null;
-    }
-    const output = this.#outputs.shift()!;
-    if ("close" in output) this.#closed = output.close;
-    return output;
   }
 
   #recordingLogger(next: Logger | undefined): Logger {
@@ -195,12 +140,4 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
       },
     };
   }
-}
-
-function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new CommunicatorTimeout(what, timeoutMs)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
