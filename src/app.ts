@@ -2,11 +2,12 @@
  * `createApp`: a manifest in, a Hono app out. No I/O here: the same call serves a scanned
  * project, a generated manifest, or a test using `app.request()`.
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Runtime } from "./adapters/runtime.ts";
+import { logRefusedUpgrade, logUnreportedRefusals } from "./consumer/connection-log.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
 import type { User } from "./consumer/scope.ts";
 import { InvalidJsonError, LayerOutcomeUnknownError, LayerUnavailableError } from "./errors.ts";
@@ -68,6 +69,7 @@ export function createApp(options: AppOptions): Hono {
     },
     {
       http: [
+        accessLog(logger),
         // `*` allows any origin, so it must not also carry the user's cookies (credentials).
         allowedOrigins?.includes("*")
           ? cors({ origin: "*" })
@@ -84,7 +86,10 @@ export function createApp(options: AppOptions): Hono {
             ),
         }),
       ],
-      sockets: [originCheck(allowOrigin)],
+      sockets: [
+        logUnreportedRefusals(logger),
+        originCheck(allowOrigin, (c) => logRefusedUpgrade(logger, c, "origin", 403)),
+      ],
       onError: (error, c) => {
         // Hono's own middleware (bearerAuth, jwt...) refuses with an HTTPException: keep its answer.
         if (error instanceof HTTPException) return error.getResponse();
@@ -115,4 +120,21 @@ export function createApp(options: AppOptions): Hono {
     },
   );
   return app;
+}
+
+/**
+ * One info line per HTTP request, once answered (errors included): method, path, status, duration.
+ * The path only: a query string may carry a token, and bodies are never logged.
+ */
+function accessLog(logger: Logger): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger.info("http request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: Math.round(performance.now() - started),
+    });
+  };
 }

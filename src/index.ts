@@ -47,7 +47,7 @@ export type {
   MessageOf,
 } from "./layers/layer.ts";
 export { InMemoryChannelLayer, type MemoryLayerOptions } from "./layers/memory.ts";
-export { createLogger, type Logger, type LogLevel } from "./log.ts";
+export { createLogger, type LogFormat, type Logger, type LogLevel } from "./log.ts";
 // Security
 export {
   issueToken,

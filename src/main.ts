@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   // Settings, then the layer, then the user's files: a route or consumer module that reads
   // getSettings() or getChannelLayer() while it is imported must get the real ones.
   const settings = getSettings();
-  const logger = createLogger(settings.logLevel);
+  const logger = createLogger(settings.logLevel, settings.logFormat);
   const layer = await startLayer(settings, logger);
   const manifest = await scanProject(process.cwd());
   const runtime = await getRuntime();

@@ -6,7 +6,7 @@
 import process from "node:process";
 import { SettingsError } from "./errors.ts";
 import type { LayerOptions } from "./layers/layer.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 import { DEFAULT_LIMITS, type Limits } from "./security/limits.ts";
 import { isValidOriginRule } from "./security/origin.ts";
 
@@ -21,6 +21,8 @@ export interface Settings {
   host: string;
   /** `LOG_LEVEL`: debug, info, warn, error or silent. Default info. */
   logLevel: LogLevel;
+  /** `LOG_FORMAT`: text (for people) or json (one object per line, for log collectors). Default text. */
+  logFormat: LogFormat;
   /** `SHUTDOWN_TIMEOUT_MS`: how long shutdown waits for clients to finish closing. Default 5000. */
   shutdownTimeoutMs: number;
   /** `CHANNEL_LAYER`: the layer backend. Default memory. */
@@ -65,6 +67,7 @@ export function loadSettings(env: Environment = process.env): Settings {
     port: readInteger(env, "PORT", 8000, 0, 65535),
     host: readHost(env),
     logLevel: readChoice(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+    logFormat: readChoice(env, "LOG_FORMAT", LOG_FORMATS, "text"),
     shutdownTimeoutMs: readInteger(env, "SHUTDOWN_TIMEOUT_MS", 5000, 0, 600_000),
     channelLayer: readChoice(env, "CHANNEL_LAYER", CHANNEL_LAYERS, "memory"),
     layerOptions: {

@@ -11,6 +11,7 @@ describe("loadSettings()", () => {
       port: 8000,
       host: "0.0.0.0",
       logLevel: "info",
+      logFormat: "text",
       shutdownTimeoutMs: 5000,
       channelLayer: "memory",
       layerOptions: { capacity: 100, expiry: 60, groupExpiry: 86_400 },
@@ -21,6 +22,12 @@ describe("loadSettings()", () => {
       maxJsonDepth: 64,
       limits: DEFAULT_LIMITS,
     });
+  });
+
+  it("reads LOG_FORMAT, text or json, and refuses anything else", () => {
+    expect(loadSettings({ LOG_FORMAT: "json" }).logFormat).toBe("json");
+    expect(loadSettings({ LOG_FORMAT: " text " }).logFormat).toBe("text");
+    expect((thrown(() => loadSettings({ LOG_FORMAT: "xml" })) as SettingsError).variable).toBe("LOG_FORMAT");
   });
 
   it("reads MAX_JSON_DEPTH, from 1 to 1000", () => {

@@ -123,6 +123,7 @@ export class ConsumerRunner implements Connection {
     const state = this.#state;
     if (state.phase === "accepted" || state.phase === "closing") {
       this.#socket.attach(peer);
+      this.#log.opened();
       if (state.phase === "closing") this.#closeSocket(state.close);
       return;
     }
@@ -277,6 +278,7 @@ export class ConsumerRunner implements Connection {
         ? { phase: "draining" }
         : { phase: "closed", close: state.phase === "closing" ? state.close : null },
     );
+    this.#log.ended(code);
     // Sends from here on are dropped: what was held for the socket is nobody's now.
     this.#socket.abandon();
     this.#queue.push(async () => {

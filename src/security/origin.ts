@@ -3,7 +3,7 @@
  * from another site must not open a socket with the user's cookies. A refused upgrade gets 403
  * before any consumer code runs. The same rule drives CORS for HTTP views.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 
 /** Decides whether a request's `Origin` may talk to this server. */
 export type OriginPolicy = (origin: string | undefined, host: string | undefined) => boolean;
@@ -80,10 +80,14 @@ export function isValidOriginRule(entry: string): boolean {
   }
 }
 
-/** Refuses an upgrade from an origin the policy does not allow, with 403. */
-export function originCheck(policy: OriginPolicy): MiddlewareHandler {
+/**
+ * Refuses an upgrade from an origin the policy does not allow, with 403; `onRefused` is told first
+ * (the app logs it), as a 403 alone does not say whether the origin or the consumer refused.
+ */
+export function originCheck(policy: OriginPolicy, onRefused?: (c: Context) => void): MiddlewareHandler {
   return async (c, next) => {
     if (!policy(c.req.header("origin"), c.req.header("host"))) {
+      onRefused?.(c);
       return c.text("Origin not allowed", 403);
     }
     await next();
