@@ -56,9 +56,10 @@ export {
   type VerifyOptions,
   verifyToken,
 } from "./security/auth.ts";
-export { parseJson, type ReadJsonOptions, readJson } from "./security/json-depth.ts";
+export { parseJson } from "./security/json-depth.ts";
 export { DEFAULT_LIMITS, type Limits, type SlowClientPolicy } from "./security/limits.ts";
 export { createOriginPolicy, type OriginPolicy } from "./security/origin.ts";
+export { type ReadJsonOptions, readJson } from "./security/read-json.ts";
 // Settings
 export { getSettings, type Settings } from "./settings.ts";
 // Testing

@@ -5,7 +5,6 @@
  * every consumer it reaches. So depth is measured on the text, in one loop with a counter, and
  * text nesting deeper than `MAX_JSON_DEPTH` is refused before anything parses or walks it.
  */
-import type { Context } from "hono";
 import { InvalidJsonError } from "../errors.ts";
 import { getSettings } from "../settings.ts";
 
@@ -59,26 +58,4 @@ export function parseJson(text: string, maxDepth: number = getSettings().maxJson
   } catch (error) {
     throw new InvalidJsonError("syntax", `Not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-}
-
-/** Options of `readJson`. */
-export interface ReadJsonOptions {
-  /** Deepest nesting accepted; the `MAX_JSON_DEPTH` setting (default 64) unless given. */
-  maxDepth?: number;
-}
-
-/**
- * A view's request body, parsed as JSON within `MAX_JSON_DEPTH`: use it instead of
- * `c.req.json()`. A body that is not JSON or nests too deep throws `InvalidJsonError`, which
- * `createApp` answers with 400 `{ "error": "INVALID_JSON", "message": "..." }`; the view's code
- * after it does not run. The content type is not checked, as `c.req.json()` does not check it.
- * @example
- * export async function POST(c: Context) {
- *   const body = (await readJson(c)) as { name?: unknown } | null;
- * }
- */
-export async function readJson(c: Context, options: ReadJsonOptions = {}): Promise<unknown> {
-  // Reading errors (a body over MAX_BODY_BYTES, a client gone) are not JSON errors: they propagate.
-  const text = await c.req.text();
-  return parseJson(text, options.maxDepth ?? getSettings().maxJsonDepth);
 }
