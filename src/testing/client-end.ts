@@ -1,7 +1,7 @@
 /**
  * The client's end of a test connection: the `Peer` the server side writes to, and the reads a
- * test makes of what arrived (frames in order, then the close). Shared by `WebsocketCommunicator`
- * (one consumer) and `TestClient` (the whole app).
+ * test makes of what arrived (frames in order, then the close). The base of
+ * `WebsocketCommunicator` (one consumer) and of `TestClient`'s sockets (the whole app).
  */
 import type { Peer } from "../adapters/runtime.ts";
 import type { Frame } from "../consumer/frames.ts";
@@ -9,10 +9,10 @@ import { CommunicatorError, CommunicatorTimeout, ConnectionClosed } from "../err
 
 type Output = { frame: Frame } | { close: { code: number; reason: string } };
 
-/** What the server sent to one test client, read in order. */
-export class ClientEnd {
+/** What the server sent to one test client, read in order; subclasses say how a frame is sent. */
+export abstract class ClientEnd {
   /** The socket the server side writes to. */
-  readonly peer: Peer;
+  protected readonly peer: Peer;
   readonly #lastError: () => unknown;
   #outputs: Output[] = [];
   #wake: (() => void) | null = null;
@@ -20,7 +20,7 @@ export class ClientEnd {
   #closed: { code: number; reason: string } | null = null;
 
   /** `lastError` names the server-side error to cite when the connection closed unexpectedly. */
-  constructor(lastError: () => unknown = () => undefined, onClose?: (code: number) => void) {
+  protected constructor(lastError: () => unknown = () => undefined, onClose?: (code: number) => void) {
     this.#lastError = lastError;
     this.peer = {
       send: (data) => this.#output({ frame: typeof data === "string" ? { text: data } : { bytes: data } }),
@@ -32,8 +32,16 @@ export class ClientEnd {
     };
   }
 
+  /** Sends a text or binary frame to the server side, as the client. */
+  abstract sendTo(frame: Frame): Promise<void>;
+
+  /** Sends `data` as a JSON text frame. */
+  async sendJsonTo(data: unknown): Promise<void> {
+    await this.sendTo({ text: JSON.stringify(data) });
+  }
+
   /** Throws `ConnectionClosed` once the test has seen the server's close. */
-  assertOpen(): void {
+  protected assertOpen(): void {
     if (this.#closed) throw this.#closedError(this.#closed);
   }
 

@@ -44,15 +44,16 @@ export interface ConnectResult {
 }
 
 /** Connects one consumer instance to a test, as a client would. */
-export class WebsocketCommunicator<C extends Consumer = Consumer> {
+export class WebsocketCommunicator<C extends Consumer = Consumer> extends ClientEnd {
   /** Errors the consumer logged (handler failures, refused messages), oldest first. */
-  readonly errors: unknown[] = [];
+  readonly errors: unknown[];
   readonly #runner: ConsumerRunner;
-  /** The client's end: the fake socket the runner writes to, and what a test reads from it. */
-  readonly #end = new ClientEnd(() => this.errors.at(-1));
   #connected = false;
 
   constructor(consumer: ConsumerClass<C>, options: CommunicatorOptions = {}) {
+    const errors: unknown[] = [];
+    super(() => errors.at(-1)); // a close the test did not expect cites the last logged error
+    this.errors = errors;
     const { path = "/", headers, layer, logger, ...scope } = options;
     this.#runner = new ConsumerRunner(
       consumer,
@@ -86,41 +87,16 @@ export class WebsocketCommunicator<C extends Consumer = Consumer> {
       return { accepted: false, subprotocol: null, status: decision.status, code: decision.code };
     }
     this.#connected = true;
-    this.#runner.open(this.#end.peer);
+    this.#runner.open(this.peer);
     return { accepted: true, subprotocol: decision.subprotocol, status: 101, code: null };
   }
 
   /** Sends a text or binary frame to the consumer, as the client. */
-  async sendTo(frame: Frame): Promise<void> {
+  override async sendTo(frame: Frame): Promise<void> {
     if (!this.#connected)
       throw new CommunicatorError("NOT_CONNECTED", "sendTo() before an accepted connect()");
-    this.#end.assertOpen();
+    this.assertOpen();
     this.#runner.receive(frame.text ?? frame.bytes);
-  }
-
-  /** Sends `data` as a JSON text frame. */
-  async sendJsonTo(data: unknown): Promise<void> {
-    await this.sendTo({ text: JSON.stringify(data) });
-  }
-
-  /** The next frame the consumer sent; throws `ConnectionClosed` if it closed instead. */
-  receiveFrom(timeoutMs = 1000): Promise<Frame> {
-    return this.#end.receiveFrom(timeoutMs);
-  }
-
-  /** The next frame, parsed as JSON; throws if it is binary. */
-  receiveJsonFrom(timeoutMs = 1000): Promise<unknown> {
-    return this.#end.receiveJsonFrom(timeoutMs);
-  }
-
-  /** The close the consumer started, skipping no frames: throws if a frame comes first. */
-  receiveClose(timeoutMs = 1000): Promise<{ code: number; reason: string }> {
-    return this.#end.receiveClose(timeoutMs);
-  }
-
-  /** True if the consumer sends nothing (and does not close) within `timeoutMs`. */
-  receiveNothing(timeoutMs = 100): Promise<boolean> {
-    return this.#end.receiveNothing(timeoutMs);
   }
 
   /** Closes the connection as the client would, and waits for `disconnect()` to finish. */

@@ -88,7 +88,7 @@ export class TestClient {
 }
 
 /** One WebSocket opened by a `TestClient`. */
-export class TestSocket {
+export class TestSocket extends ClientEnd {
   /** Whether the handshake was accepted. */
   readonly accepted: boolean;
   /** 101 when accepted; else the HTTP status of the refusal (403, 401 from auth, 400...). */
@@ -97,17 +97,16 @@ export class TestSocket {
   readonly subprotocol: string | null;
   readonly #events: SocketEvents | null;
   readonly #runner: ConsumerRunner | null;
-  readonly #end: ClientEnd;
 
   private constructor(status: number, upgraded: Upgraded | null, runner: ConsumerRunner | null) {
     const events = upgraded?.events ?? null;
+    // When the server closes, the client answers, as a browser does: that ends the connection.
+    super(undefined, (code) => events?.close(code, ""));
     this.accepted = events !== null;
     this.status = status;
     this.subprotocol = upgraded?.subprotocol ?? null;
     this.#events = events;
     this.#runner = runner;
-    // When the server closes, the client answers, as a browser does: that ends the connection.
-    this.#end = new ClientEnd(undefined, (code) => events?.close(code, ""));
   }
 
   /** A refused handshake: `status` is the HTTP answer. */
@@ -118,40 +117,15 @@ export class TestSocket {
   /** An accepted handshake: the socket opens at once. */
   static accepted(upgraded: Upgraded, runner: ConsumerRunner): TestSocket {
     const socket = new TestSocket(101, upgraded, runner);
-    upgraded.events.open(socket.#end.peer);
+    upgraded.events.open(socket.peer);
     return socket;
   }
 
   /** Sends a text or binary frame, as the client. */
-  async sendTo(frame: Frame): Promise<void> {
+  override async sendTo(frame: Frame): Promise<void> {
     if (!this.#events) throw new CommunicatorError("NOT_CONNECTED", "sendTo() on a refused connection");
-    this.#end.assertOpen();
+    this.assertOpen();
     this.#events.message(frame.text ?? frame.bytes);
-  }
-
-  /** Sends `data` as a JSON text frame. */
-  async sendJsonTo(data: unknown): Promise<void> {
-    await this.sendTo({ text: JSON.stringify(data) });
-  }
-
-  /** The next frame; throws `ConnectionClosed` if the server closed instead. */
-  receiveFrom(timeoutMs = 1000): Promise<Frame> {
-    return this.#end.receiveFrom(timeoutMs);
-  }
-
-  /** The next frame, parsed as JSON. */
-  receiveJsonFrom(timeoutMs = 1000): Promise<unknown> {
-    return this.#end.receiveJsonFrom(timeoutMs);
-  }
-
-  /** The close the server started; throws if a frame comes first. */
-  receiveClose(timeoutMs = 1000): Promise<{ code: number; reason: string }> {
-    return this.#end.receiveClose(timeoutMs);
-  }
-
-  /** True if nothing arrives within `timeoutMs`. */
-  receiveNothing(timeoutMs = 100): Promise<boolean> {
-    return this.#end.receiveNothing(timeoutMs);
   }
 
   /** Closes as the client would, and waits until the consumer's `disconnect()` has run. */
