@@ -37,3 +37,23 @@ export function createLogger(level: LogLevel = "info", format: LogFormat = "text
     error: write("error", () => console.error),
   };
 }
+
+/**
+ * A warning for something that can happen thousands of times a second (a burst into a full room):
+ * at most one line per `intervalMs`, carrying how many times it happened since the last line.
+ */
+export function throttledWarning(
+  logger: Logger | undefined,
+  now: () => number = Date.now,
+  intervalMs = 1000,
+): (message: (times: number) => string, details?: Record<string, unknown>) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let times = 0;
+  return (message, details = {}) => {
+    times++;
+    if (now() - last < intervalMs) return;
+    last = now();
+    logger?.warn(message(times), { ...details, times });
+    times = 0;
+  };
+}

@@ -22,7 +22,7 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
   #closed = false;
 
   constructor(options: HubOptions, backplane: Backplane | null) {
-    this.hub = new Hub(options);
+    this.hub = new Hub({ ...options, onGroupEmptied: (group) => this.#unsubscribeIfEmpty(group) });
     this.#backplane = backplane;
     this.#processId = backplane?.processId ?? "inmemory";
     backplane?.start({
@@ -84,11 +84,11 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
     const backplane = this.#backplane;
     if (!backplane) return this.hub.leave(group, channel);
     if (!this.#isLocal(channel)) return backplane.groupDiscard(group, channel);
+    // In the group's order, so a join in flight cannot be undone by this leave; that wait is
+    // bounded by the backplane's command timeout.
     await this.#inOrder(group, async () => {
       this.hub.leave(group, channel);
-      // Not awaited: a leave (and the disconnect() behind it) must not wait on a slow backplane.
-      // The UNSUBSCRIBE is written now, so a later join's SUBSCRIBE still comes after it.
-      if (!this.hub.hasMembers(group)) void backplane.unsubscribe(group);
+      this.#letGo(group);
     });
   }
 
@@ -121,6 +121,20 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
   }
 
   // --- internals ---------------------------------------------------------------------------------
+
+  /**
+   * Lets the group's subscription go if no local member is left. Not awaited: a leave (and the
+   * disconnect() behind it) must not wait on a slow backplane; the UNSUBSCRIBE is written at once,
+   * so a later join's SUBSCRIBE still comes after it.
+   */
+  #letGo(group: string): void {
+    if (this.#backplane && !this.hub.hasMembers(group)) void this.#backplane.unsubscribe(group);
+  }
+
+  /** The hub dropped a group's last membership by itself (expiry, flush): the same, in the group's order. */
+  #unsubscribeIfEmpty(group: string): void {
+    if (this.#backplane) void this.#inOrder(group, async () => this.#letGo(group));
+  }
 
   #isLocal(channel: string): boolean {
     return this.#backplane === null || processOf(channel) === this.#processId;

@@ -5,7 +5,7 @@
  * Expiry is checked lazily against an injectable clock, with a sweep at most once a second: no timers.
  */
 import { ChannelListenedError, LayerClosedError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { type Logger, throttledWarning } from "../log.ts";
 import { type ChannelSink, LAYER_DEFAULTS, type LayerOptions, type Message } from "./layer.ts";
 import { capacityLookup } from "./rules.ts";
 
@@ -15,6 +15,11 @@ export interface HubOptions extends LayerOptions {
   now?: () => number;
   /** Receives a warning (at most once a second) when group members are skipped because they were full. */
   logger?: Logger;
+  /**
+   * A group lost its last member without a `leave` (an expired membership, a channel presumed
+   * dead, `flush`): the layer lets the group's subscription go, as it does after the last leave.
+   */
+  onGroupEmptied?: (group: string) => void;
 }
 
 /** Makes a fresh copy of a message for one recipient, so no two recipients share an object. */
@@ -43,10 +48,9 @@ export class Hub {
   readonly #capacityOf: (channel: string) => number;
   readonly #expiryMs: number;
   readonly #groupExpiryMs: number;
-  readonly #logger: Logger | undefined;
+  readonly #warnSkipped: ReturnType<typeof throttledWarning>;
+  readonly #onGroupEmptied: (group: string) => void;
   #lastSweep = 0;
-  #lastSkipWarning = Number.NEGATIVE_INFINITY;
-  #skippedAtLastWarning = 0;
   /** The hub's clock. */
   readonly now: () => number;
   /** Group messages not delivered because the member channel was full. */
@@ -57,7 +61,8 @@ export class Hub {
     this.#expiryMs = (options.expiry ?? LAYER_DEFAULTS.expiry) * 1000;
     this.#groupExpiryMs = (options.groupExpiry ?? LAYER_DEFAULTS.groupExpiry) * 1000;
     this.now = options.now ?? Date.now;
-    this.#logger = options.logger;
+    this.#warnSkipped = throttledWarning(options.logger, this.now);
+    this.#onGroupEmptied = options.onGroupEmptied ?? (() => {});
   }
 
   /** The capacity of `channel` (the default or its `channelCapacity` pattern). */
@@ -115,6 +120,10 @@ export class Hub {
     const state = this.#state(channel);
     if (state.sink) throw new ChannelListenedError(channel, "already has a listener.");
     state.sink = sink;
+    // Everything goes to the sink from now on: a receive() still waiting would wait forever.
+    for (const waiter of state.waiters.splice(0)) {
+      waiter.reject(new ChannelListenedError(channel, "got a listener while receive() was waiting."));
+    }
     this.#dropExpired(channel, state, this.now());
     for (const { message } of state.buffer.splice(0)) sink.push(message);
     return () => {
@@ -154,10 +163,16 @@ export class Hub {
         members.delete(channel);
       } else if (!this.#deliver(channel, copy, now)) {
         this.skippedFull++;
-        this.#warnSkipped(group, channel, now);
+        // A burst into a full room must not flood the log: one line a second, with the count.
+        this.#warnSkipped(
+          (times) =>
+            `groupSend(${group}): ${times} message(s) skipped for full member(s) such as ${channel}; ` +
+            "raise CHANNEL_CAPACITY if members fall this far behind",
+          { group, channel },
+        );
       }
     }
-    if (members.size === 0) this.#groups.delete(group);
+    if (members.size === 0) this.#emptied(group);
   }
 
   /** Whether `group` has any local member: O(1). */
@@ -179,7 +194,7 @@ export class Hub {
       state.buffer = [];
       this.#forgetIfIdle(channel, state);
     }
-    this.#groups.clear();
+    for (const group of [...this.#groups.keys()]) this.#emptied(group);
   }
 
   /** Rejects waiting receivers and forgets everything. */
@@ -221,22 +236,6 @@ export class Hub {
     return true;
   }
 
-  /**
-   * A skipped member lost a message: say so at warn level, at most once a second (a burst into a
-   * full room must not flood the log), with how many were skipped since the last line.
-   */
-  #warnSkipped(group: string, channel: string, now: number): void {
-    if (now - this.#lastSkipWarning < 1000) return;
-    this.#lastSkipWarning = now;
-    const skipped = this.skippedFull - this.#skippedAtLastWarning;
-    this.#skippedAtLastWarning = this.skippedFull;
-    this.#logger?.warn(
-      `groupSend(${group}): ${skipped} message(s) skipped for full member(s) such as ${channel}; ` +
-        "raise CHANNEL_CAPACITY if members fall this far behind",
-      { group, channel, skipped },
-    );
-  }
-
   /** A connected consumer's memberships last as long as it does; others end at `groupExpiry`. */
   #membershipExpired(channel: string, expiresAt: number, now: number): boolean {
     return expiresAt <= now && !this.#channels.get(channel)?.sink;
@@ -261,8 +260,14 @@ export class Hub {
     if (expired === 0) return;
     state.buffer.splice(0, expired);
     for (const [group, members] of this.#groups) {
-      if (members.delete(channel) && members.size === 0) this.#groups.delete(group);
+      if (members.delete(channel) && members.size === 0) this.#emptied(group);
     }
+  }
+
+  /** Forgets a group that has no member left, and says so. */
+  #emptied(group: string): void {
+    this.#groups.delete(group);
+    this.#onGroupEmptied(group);
   }
 
   #forgetIfIdle(channel: string, state: ChannelState): void {
@@ -283,7 +288,7 @@ export class Hub {
       for (const [channel, expiresAt] of members) {
         if (this.#membershipExpired(channel, expiresAt, now)) members.delete(channel);
       }
-      if (members.size === 0) this.#groups.delete(group);
+      if (members.size === 0) this.#emptied(group);
     }
   }
 }

@@ -140,6 +140,24 @@ export function backplaneContract(name: string, factory: BackendFactory, canFail
       expect([...one.sink.messages, ...two.sink.messages]).toEqual([]);
     });
 
+    it("lets a group's subscription go when its last member expires, or when the layer is flushed", async () => {
+      let now = 1_000_000;
+      const { layers } = await processes(1, { groupExpiry: 10, now: () => now } as LayerOptions);
+      const [{ layer, backplane }] = layers as [{ layer: DeliveryLayer; backplane: Backplane }];
+      // A local channel nobody listens to (a worker's, read with receive()): its membership expires.
+      const channel = await layer.newChannel();
+      await layer.groupAdd("expiring", channel);
+      expect(backplane.subscriptions).toBe(1);
+      now += 11_000;
+      await layer.groupSend("expiring", { type: "after.expiry" });
+      expect(await until(() => backplane.subscriptions === 0)).toBe(true);
+
+      await member(layer, "flushed");
+      expect(backplane.subscriptions).toBe(1);
+      await layer.flush();
+      expect(await until(() => backplane.subscriptions === 0)).toBe(true);
+    });
+
     it("works from the first call after it is made, without waiting for it to connect", async () => {
       const { layers } = await processes(2);
       const [a, b] = layers.map(({ layer }) => layer) as [DeliveryLayer, DeliveryLayer];

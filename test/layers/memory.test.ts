@@ -1,4 +1,5 @@
 import { describe, expect, it } from "bun:test";
+import { ChannelListenedError } from "../../src/errors.ts";
 import { InMemoryChannelLayer } from "../../src/layers/memory.ts";
 import { layerContract } from "./contract.ts";
 
@@ -91,5 +92,15 @@ describe("InMemoryChannelLayer receive() and abort signals", () => {
       await waiting;
     }
     expect(listeners.size).toBe(0);
+  });
+});
+
+describe("InMemoryChannelLayer listen() and a waiting receive()", () => {
+  it("rejects a receive() already waiting on a channel that gets a listener, instead of leaving it hanging", async () => {
+    const layer = new InMemoryChannelLayer();
+    const channel = await layer.newChannel();
+    const waiting = layer.receive(channel).catch((error: unknown) => error);
+    layer.listen(channel, { push() {}, backlog: 0 });
+    expect(await waiting).toBeInstanceOf(ChannelListenedError);
   });
 });

@@ -102,6 +102,21 @@ describeWithRedis(
       expect(arrived).toEqual([{ type: "after.freeze" }]);
     }, 20_000);
 
+    it("refuses a worker's receive() while frozen without taking a message it would never hand over", async () => {
+      const prefix = `frozen-${crypto.randomUUID()}`;
+      const worker = await layerFor(prefix);
+      const sender = await layerFor(prefix);
+      server()!.pause();
+      expect(await until(() => worker.status === "down", 5000)).toBe(true);
+      const error = await rejection(worker.receive("worker.jobs"));
+      expect((error as LayerUnavailableError).code).toBe("LAYER_UNAVAILABLE");
+      server()!.resume();
+      await waitUntilUp(worker, 5000);
+      await sender.send("worker.jobs", { type: "job", n: 1 });
+      // The refused receive() left nothing reading: the job waits for the next receive().
+      expect(await worker.receive("worker.jobs")).toEqual({ type: "job", n: 1 });
+    }, 20_000);
+
     it("bounds a join into a new group and never holds up a member's leave", async () => {
       const prefix = `frozen-${crypto.randomUUID()}`;
       const layer = await layerFor(prefix);

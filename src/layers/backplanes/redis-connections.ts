@@ -127,7 +127,10 @@ export class RedisConnections implements StatusReporting {
    */
   async call<T>(run: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new LayerClosedError();
-    if (this.#status === "connecting") await this.#firstConnection();
+    if (this.#status === "connecting") {
+      await this.#firstConnection();
+      if (this.#closed) throw new LayerClosedError();
+    }
     // Known to hang: refuse now rather than add to what Redis will find when it wakes.
     if (this.#stalled) throw new LayerUnavailableError(new Error("Redis stopped answering"));
     try {

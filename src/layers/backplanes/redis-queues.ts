@@ -61,17 +61,22 @@ export async function receiveFromList(
   signal?: AbortSignal,
 ): Promise<Message> {
   signal?.throwIfAborted();
-  const connection = redis.blocking();
-  const read = readList(redis, connection, key, timing, signal).finally(() => redis.release(connection));
-  if (!signal) return redis.call(() => read);
+  // The read starts inside call(): if call() refuses (closed, Redis away), nothing is popped that
+  // no caller would receive.
+  const start = () => {
+    const connection = redis.blocking();
+    const read = readList(redis, connection, key, timing, signal).finally(() => redis.release(connection));
+    read.catch(() => {}); // after an abort its rejection is expected and unobserved
+    return read;
+  };
+  if (!signal) return redis.call(start);
   let onAbort = () => {};
   const aborted = new Promise<never>((_resolve, reject) => {
     onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
   });
-  read.catch(() => {}); // after an abort its rejection is expected and unobserved
   try {
-    return await redis.call(() => Promise.race([read, aborted]));
+    return await redis.call(() => Promise.race([start(), aborted]));
   } finally {
     signal.removeEventListener("abort", onAbort); // a worker reusing one signal must not pile them up
   }

@@ -11,7 +11,7 @@
  *   re-subscribe, and report the status.
  */
 import { ChannelFull } from "../../errors.ts";
-import type { Logger } from "../../log.ts";
+import { type Logger, throttledWarning } from "../../log.ts";
 import { copyMessage } from "../codec.ts";
 import { LAYER_DEFAULTS, type LayerOptions, type LayerStatus, type Message } from "../layer.ts";
 import { capacityLookup, processOf } from "../rules.ts";
@@ -53,6 +53,8 @@ export class RedisBackplane implements Backplane {
   readonly #groupExpiryMs: number;
   readonly #now: () => number;
   readonly #logger: Logger | undefined;
+  /** One line a second at most for full channels: a burst must not flood the log. */
+  readonly #warnFull: ReturnType<typeof throttledWarning>;
   #receiver: BackplaneReceiver | null = null;
   /** Messages for this process's channels dropped because the local channel was full. */
   droppedFull = 0;
@@ -69,6 +71,7 @@ export class RedisBackplane implements Backplane {
     this.#groupExpiryMs = (options.groupExpiry ?? LAYER_DEFAULTS.groupExpiry) * 1000;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger;
+    this.#warnFull = throttledWarning(options.logger);
     this.#redis = new RedisConnections({
       url: options.url ?? "redis://127.0.0.1:6379",
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
@@ -124,7 +127,12 @@ export class RedisBackplane implements Backplane {
       ),
     );
     if (typeof skipped === "number" && skipped > 0) {
-      this.#logger?.warn(`groupSend(${group}): skipped ${skipped} full channel(s)`, { group, skipped });
+      this.#warnFull(
+        (times) => `groupSend: full stored member(s) skipped ${times} time(s), e.g. in ${group}`,
+        {
+          group,
+        },
+      );
     }
   }
 
@@ -145,9 +153,10 @@ export class RedisBackplane implements Backplane {
     // capacity is applied by the owning process.
     const key = owner ? this.#key("inbox", owner) : this.#key("ch", channel);
     const capacity = owner ? INBOX_CAPACITY : this.#capacityOf(channel);
-    const entry = encodeEntry(this.#now() + this.#expiryMs, channel, toWire(message));
+    const now = this.#now();
+    const entry = encodeEntry(now + this.#expiryMs, channel, toWire(message));
     const queued = await this.#redis.call(() =>
-      sendScript.run(this.#redis.command, [key], [entry, capacity, this.#now(), this.#expiryMs]),
+      sendScript.run(this.#redis.command, [key], [entry, capacity, now, this.#expiryMs]),
     );
     if (queued === 0) throw new ChannelFull(channel, capacity);
   }
@@ -221,7 +230,12 @@ export class RedisBackplane implements Backplane {
     if (!this.#receiver?.channel(entry.channel, entry.message)) {
       // The sender could not be told: count it, as groupSend counts full members.
       this.droppedFull++;
-      this.#logger?.warn(`redis layer: dropped a message for ${entry.channel}: its channel is full`);
+      this.#warnFull(
+        (times) => `redis layer: ${times} message(s) for full local channels dropped, e.g. ${entry.channel}`,
+        {
+          channel: entry.channel,
+        },
+      );
     }
   }
 }
