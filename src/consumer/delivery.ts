@@ -132,7 +132,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * it has been handled before receiving the next, so undelivered messages stay in the layer, where
  * its capacity bounds them. Returns the way to stop: it cancels the pending `receive()`.
  */
-export function receiveLoop(
+function receiveLoop(
   layer: ChannelLayer,
   channel: string,
   deliver: (message: Message) => Promise<void>,
