@@ -53,6 +53,7 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
     this.#assertOpen();
     const name = `${prefix}.${this.#processId}!${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
     assertChannelName(name);
+    this.#backplane?.channelCreated?.(prefix);
     return name;
   }
 
@@ -69,7 +70,7 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
     assertChannelName(channel);
     const backplane = this.#backplane;
     if (!backplane) return this.hub.join(group, channel);
-    if (!this.#isLocal(channel)) return backplane.groupAdd(group, channel);
+    if (!this.#isLocal(channel) || backplane.keepsMemberships) return backplane.groupAdd(group, channel);
     await this.#inOrder(group, async () => {
       // Subscribe before counting the member in: a groupSend that follows must reach it.
       await backplane.subscribe(group);
@@ -83,7 +84,7 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
     assertChannelName(channel);
     const backplane = this.#backplane;
     if (!backplane) return this.hub.leave(group, channel);
-    if (!this.#isLocal(channel)) return backplane.groupDiscard(group, channel);
+    if (!this.#isLocal(channel) || backplane.keepsMemberships) return backplane.groupDiscard(group, channel);
     // In the group's order, so a join in flight cannot be undone by this leave; that wait is
     // bounded by the backplane's command timeout.
     await this.#inOrder(group, async () => {

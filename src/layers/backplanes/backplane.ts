@@ -22,6 +22,14 @@ export interface BackplaneReceiver {
 export interface Backplane extends StatusReporting {
   /** Names this process in its channel names (`specific.<processId>!…`), so `send` can route to it. */
   readonly processId: string;
+  /**
+   * True when the backplane stores every membership itself, this process's channels included
+   * (channels_redis's format: a group is a stored set of channels, and a group message is queued
+   * for each): the layer hands it local joins and leaves too, and never subscribes.
+   */
+  readonly keepsMemberships?: boolean;
+  /** The layer made a channel name with this prefix (`specific`, ...): a backplane with an inbox per prefix reads it. */
+  channelCreated?(prefix: string): void;
   /** Starts delivering to `receiver`. Called once, by the layer, before any other method. */
   start(receiver: BackplaneReceiver): void;
   /** This process now has local members of `group`: deliver the group's messages here. Idempotent. */

@@ -54,20 +54,32 @@ interface ListTiming {
 }
 
 /** The next unexpired message of the list at `key`; `signal` cancels the wait. */
-export async function receiveFromList(
+export function receiveFromList(
   redis: RedisConnections,
   key: string,
   timing: ListTiming,
   signal?: AbortSignal,
 ): Promise<Message> {
+  return blockingRead(redis, (connection) => readList(redis, connection, key, timing, signal), signal);
+}
+
+/**
+ * Runs `read` on a pooled blocking connection; `signal` cancels the wait (`read` must see the
+ * abort itself and put back what it popped).
+ */
+export async function blockingRead<T>(
+  redis: RedisConnections,
+  read: (connection: Redis) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   signal?.throwIfAborted();
   // The read starts inside call(): if call() refuses (closed, Redis away), nothing is popped that
   // no caller would receive.
   const start = () => {
     const connection = redis.blocking();
-    const read = readList(redis, connection, key, timing, signal).finally(() => redis.release(connection));
-    read.catch(() => {}); // after an abort its rejection is expected and unobserved
-    return read;
+    const reading = read(connection).finally(() => redis.release(connection));
+    reading.catch(() => {}); // after an abort its rejection is expected and unobserved
+    return reading;
   };
   if (!signal) return redis.call(start);
   let onAbort = () => {};
@@ -111,6 +123,6 @@ async function readList(
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
