@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, type Limits } from "./security/limits.ts";
 import { isValidOriginRule } from "./security/origin.ts";
 
 /** Channel layer backends that can be chosen with CHANNEL_LAYER. */
-export const CHANNEL_LAYERS = ["memory", "redis"] as const;
+export const CHANNEL_LAYERS = ["memory", "redis", "channels_redis"] as const;
 
 /** Everything a deployment may change. */
 export interface Settings {
@@ -31,8 +31,13 @@ export interface Settings {
   layerOptions: Required<Omit<LayerOptions, "channelCapacity">>;
   /** `REDIS_URL`: the Redis of the redis layer. Default `redis://127.0.0.1:6379`. */
   redisUrl: string;
-  /** `REDIS_PREFIX`: prefix of the layer's keys, so apps can share a Redis. Default `hc`. */
+  /** `REDIS_PREFIX`: prefix of the layer's keys, so apps can share a Redis. Default `hc` (`asgi` for channels_redis). */
   redisPrefix: string;
+  /**
+   * `CHANNEL_ENCRYPTION_KEYS`: comma-separated keys, channels_redis's `symmetric_encryption_keys`
+   * (the first encrypts, any decrypts). channels_redis layer only. Default none.
+   */
+  channelEncryptionKeys: string[];
   /** `NODE_ENV=production`: same-host origins only by default, and SECRET_KEY required. */
   production: boolean;
   /** `ALLOWED_ORIGINS`: comma-separated origins (`https://a.com`, `*.example.com`, `*`); null = default. */
@@ -63,13 +68,14 @@ export function getSettings(): Settings {
 /** Reads settings from `env` (the process environment by default). Each call reads anew: use `getSettings()`. */
 export function loadSettings(env: Environment = process.env): Settings {
   const production = env.NODE_ENV?.trim() === "production";
+  const channelLayer = readChoice(env, "CHANNEL_LAYER", CHANNEL_LAYERS, "memory");
   return {
     port: readInteger(env, "PORT", 8000, 0, 65535),
     host: readHost(env),
     logLevel: readChoice(env, "LOG_LEVEL", LOG_LEVELS, "info"),
     logFormat: readChoice(env, "LOG_FORMAT", LOG_FORMATS, "text"),
     shutdownTimeoutMs: readInteger(env, "SHUTDOWN_TIMEOUT_MS", 5000, 0, 600_000),
-    channelLayer: readChoice(env, "CHANNEL_LAYER", CHANNEL_LAYERS, "memory"),
+    channelLayer,
     layerOptions: {
       capacity: readInteger(env, "CHANNEL_CAPACITY", 100, 1, 1_000_000),
       expiry: readInteger(env, "CHANNEL_EXPIRY", 60, 1, 86_400 * 30),
@@ -79,10 +85,12 @@ export function loadSettings(env: Environment = process.env): Settings {
     redisPrefix: readPattern(
       env,
       "REDIS_PREFIX",
-      "hc",
-      /^[\w.-]{1,50}$/,
-      "letters, digits, _, . and - (1-50)",
+      // channels_redis's default, so a Django project's groups are found without configuration.
+      channelLayer === "channels_redis" ? "asgi" : "hc",
+      /^[\w.:-]{1,50}$/,
+      "letters, digits, _, ., : and - (1-50)",
     ),
+    channelEncryptionKeys: readEncryptionKeys(env, channelLayer),
     production,
     allowedOrigins: readOrigins(env),
     secretKey: readSecret(env, production),
@@ -180,6 +188,20 @@ function readRedisUrl(env: Environment): string {
     throw new SettingsError("REDIS_URL", `"${raw}" is not valid. Use a redis:// or rediss:// URL.`);
   }
   return raw;
+}
+
+function readEncryptionKeys(env: Environment, channelLayer: Settings["channelLayer"]): string[] {
+  const keys = (env.CHANNEL_ENCRYPTION_KEYS ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    .filter((key) => key !== "");
+  if (keys.length > 0 && channelLayer !== "channels_redis") {
+    throw new SettingsError(
+      "CHANNEL_ENCRYPTION_KEYS",
+      `only the channels_redis layer encrypts messages; CHANNEL_LAYER is ${channelLayer}. Remove the keys or use CHANNEL_LAYER=channels_redis.`,
+    );
+  }
+  return keys;
 }
 
 function readPattern(

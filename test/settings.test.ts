@@ -87,6 +87,25 @@ describe("loadSettings()", () => {
     expect(settings.layerOptions).toEqual({ capacity: 5, expiry: 2, groupExpiry: 3 });
   });
 
+  it("shares channels_redis's defaults with CHANNEL_LAYER=channels_redis: prefix asgi, and encryption keys", () => {
+    expect(loadSettings({}).redisPrefix).toBe("hc");
+    const settings = loadSettings({
+      CHANNEL_LAYER: "channels_redis",
+      CHANNEL_ENCRYPTION_KEYS: "new key, old key",
+    });
+    expect(settings.redisPrefix).toBe("asgi");
+    expect(settings.channelEncryptionKeys).toEqual(["new key", "old key"]);
+    expect(loadSettings({ CHANNEL_LAYER: "channels_redis", REDIS_PREFIX: "shared:" }).redisPrefix).toBe(
+      "shared:",
+    );
+  });
+
+  it("refuses encryption keys for a layer that would not encrypt", () => {
+    expect(() => loadSettings({ CHANNEL_LAYER: "redis", CHANNEL_ENCRYPTION_KEYS: "secret" })).toThrow(
+      /CHANNEL_ENCRYPTION_KEYS: only the channels_redis layer encrypts/,
+    );
+  });
+
   it.each([
     ["PORT", "abc"],
     ["PORT", "65536"],

@@ -37,7 +37,10 @@ export function setChannelLayer(layer: ChannelLayer): void {
 
 /** Builds the layer the settings describe. The Redis layer, and ioredis with it, loads only here. */
 export async function createChannelLayer(
-  settings: Pick<Settings, "channelLayer" | "layerOptions" | "redisUrl" | "redisPrefix"> = getSettings(),
+  settings: Pick<
+    Settings,
+    "channelLayer" | "layerOptions" | "redisUrl" | "redisPrefix" | "channelEncryptionKeys"
+  > = getSettings(),
   logger?: Logger,
 ): Promise<ChannelLayer> {
   switch (settings.channelLayer) {
@@ -49,6 +52,16 @@ export async function createChannelLayer(
         ...settings.layerOptions,
         url: settings.redisUrl,
         prefix: settings.redisPrefix,
+        logger,
+      });
+    }
+    case "channels_redis": {
+      const { ChannelsRedisLayer } = await import("./channels-redis.ts");
+      return new ChannelsRedisLayer({
+        ...settings.layerOptions,
+        url: settings.redisUrl,
+        prefix: settings.redisPrefix,
+        encryptionKeys: settings.channelEncryptionKeys,
         logger,
       });
     }

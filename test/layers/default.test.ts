@@ -67,4 +67,20 @@ describeWithRedis("createChannelLayer()", ({ url }) => {
       "RedisChannelLayer true ping",
     );
   });
+
+  it("builds the channels_redis layer with CHANNEL_LAYER=channels_redis", async () => {
+    const script = `const { createChannelLayer } = await import(${JSON.stringify(join(src, "integration.ts"))});
+      const layer = await createChannelLayer();
+      await layer.send("default-test", { type: "ping" });
+      console.log(layer.constructor.name, (await layer.receive("default-test")).type);
+      await layer.close();`;
+    const prefix = `test-${crypto.randomUUID()}:`;
+    const env = {
+      CHANNEL_LAYER: "channels_redis",
+      REDIS_URL: url(),
+      REDIS_PREFIX: prefix,
+      CHANNEL_ENCRYPTION_KEYS: "k",
+    };
+    expect(await run(script, env)).toBe("ChannelsRedisLayer ping");
+  });
 });
