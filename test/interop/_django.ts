@@ -31,8 +31,9 @@ export function hasDjangoChannels(): boolean {
 
 /** `describe` that runs with Django Channels installed, skips without it, and fails under CI=true. */
 export function describeWithDjango(name: string, suite: () => void): void {
-  if (hasDjangoChannels()) return describe(name, suite);
-  if (process.env.CI) {
+  if (hasDjangoChannels()) {
+    describe(name, suite);
+  } else if (process.env.CI) {
     describe(name, () => {
       it("needs Django Channels (CI=true: a missing dependency fails)", () => {
         throw new Error(
@@ -40,10 +41,10 @@ export function describeWithDjango(name: string, suite: () => void): void {
         );
       });
     });
-    return;
+  } else {
+    console.warn(`skipping ${name}: Debian's python3-django-channels stack is not installed`);
+    describe.skip(name, suite);
   }
-  console.warn(`skipping ${name}: Debian's python3-django-channels stack is not installed`);
-  describe.skip(name, suite);
 }
 
 /** Starts Daphne with `env` (REDIS_URL, REDIS_PREFIX, CHANNEL_ENCRYPTION_KEYS) and resolves once it listens. */
