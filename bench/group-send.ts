@@ -1,7 +1,8 @@
 /**
  * groupSend latency until the LAST member's handler ran: groups of 1, 100 and 1,000 `Member`
  * consumers driven through the runner (WebsocketCommunicator), in 1 process (memory, Redis) and
- * spread over 3 processes (Redis; 2 child `bun` processes report arrival over IPC).
+ * spread over 3 processes (Redis; 2 child `bun` processes report arrival over IPC), and in 1
+ * process on the channels_redis wire layer (`CHANNEL_LAYER=channels_redis`).
  *
  *   bun bench/group-send.ts            [ITERATIONS=200 WARMUP=30]
  */
@@ -9,7 +10,7 @@
 import Redis from "ioredis";
 import { type ChannelLayer, InMemoryChannelLayer } from "../src/index.ts";
 import { waitUntilUp } from "../src/layers/layer.ts";
-import { RedisChannelLayer } from "../src/redis.ts";
+import { ChannelsRedisLayer, RedisChannelLayer } from "../src/redis.ts";
 import { Child } from "./_child.ts";
 import {
   arrivals,
@@ -92,9 +93,11 @@ async function main(): Promise<void> {
   arrivals.onLast = arrived;
   const memory = new InMemoryChannelLayer({ logger: quietLogger });
   const layer = new RedisChannelLayer({ url: redis.url, logger: quietLogger });
+  const wire = new ChannelsRedisLayer({ url: redis.url, logger: quietLogger, capacity: 10_000 });
   const children: Child[] = [];
   try {
     await waitUntilUp(layer);
+    await waitUntilUp(wire);
     children.push(new Child(redis.url, arrived), new Child(redis.url, arrived));
     await Promise.all(children.map((child) => child.next()));
     for (const child of children) await child.syncClock();
@@ -102,6 +105,7 @@ async function main(): Promise<void> {
       ...SIZES.map((size) => ({ name: "memory", layer: memory, spread: 1, size })),
       ...SIZES.map((size) => ({ name: "redis", layer, spread: 1, size })),
       ...SIZES.map((size) => ({ name: "redis", layer, spread: 3, size })),
+      ...SIZES.map((size) => ({ name: "channels_redis", layer: wire, spread: 1, size })),
     ];
     for (const { name, layer: sender, spread, size } of scenarios) {
       const group = `bench.${name}.${spread}.${size}`;
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
       if (spread === 3) await Promise.all(children.map((child) => child.ask({ cmd: "release" })));
       results.set(`${name}.${spread}.${size}`, latency.median);
       rows.push([
-        name === "memory" ? "memory" : "Redis",
+        { memory: "memory", redis: "Redis", channels_redis: "channels_redis wire" }[name]!,
         spread === 1 ? "1" : `3 (${shares.join(" + ")})`,
         fmt(size),
         `${fmt(latency.median, 3)} ms`,
@@ -140,32 +144,65 @@ async function main(): Promise<void> {
     const clocks = children.map((c) => `${fmt(c.offset * 1000)} µs (rtt ${fmt(c.rtt * 1000)} µs)`);
     console.log(`\nChild clock offsets, corrected for: ${clocks.join(", ")}.\n`);
     const memoryBaseline = results.get("memory.1.1000")!;
+    const python = channelsRedisInPython(redis.url);
+    const reference = python?.["1000"]?.median ?? 5.5;
+    const referenceLabel = python ? "channels_redis 4.x, this run" : "channels_redis 4.x (quoted)";
+    if (python) {
+      const pythonRows = SIZES.map((size) => {
+        const { median, p95 } = python[String(size)]!;
+        return [
+          "channels_redis (Python, layer calls only)",
+          "1",
+          fmt(size),
+          `${fmt(median, 3)} ms`,
+          `${fmt(p95, 3)} ms`,
+        ];
+      });
+      console.log(table("layer|processes|members|median|p95".split("|"), pythonRows));
+      console.log();
+    }
     const versus = [
       ["Redis, 1 process", "redis.1.1000"],
       ["Redis, 3 processes", "redis.3.1000"],
+      ["channels_redis wire, 1 process", "channels_redis.1.1000"],
       ["memory (in-process baseline)", "memory.1.1000"],
     ].map(([label, key]) => {
       const ours = results.get(key!)!;
       return [
         label!,
         `${fmt(ours, 3)} ms`,
-        "5.5 ms",
-        `${fmt(ours / 5.5, 2)}×`,
+        `${fmt(reference, 3)} ms`,
+        `${fmt(ours / reference, 2)}×`,
         `${fmt(ours / memoryBaseline, 1)}×`,
       ];
     });
     console.log(
       table(
-        "groupSend to 1,000 members|ours (median)|channels_redis 4.x|÷ channels_redis|÷ memory".split("|"),
+        `groupSend to 1,000 members|ours (median)|${referenceLabel}|÷ channels_redis|÷ memory`.split("|"),
         versus,
       ),
     );
   } finally {
     await Promise.all(children.map((child) => child.exit()));
     await layer.close();
+    await wire.close();
     await memory.close();
     await redis.stop();
   }
+}
+
+/**
+ * channels_redis itself (bench/python/group_send.py) on the same Redis, when Debian's Python
+ * packages are installed; null otherwise (the table then quotes the issue's 5.5 ms).
+ */
+function channelsRedisInPython(url: string): Record<string, { median: number; p95: number }> | null {
+  const script = new URL("./python/group_send.py", import.meta.url).pathname;
+  const run = Bun.spawnSync(["/usr/bin/python3", script, url, String(ITERATIONS), String(WARMUP)]);
+  if (run.exitCode !== 0) {
+    console.error(`channels_redis not measured: ${run.stderr.toString().trim().split("\n").at(-1)}`);
+    return null;
+  }
+  return JSON.parse(run.stdout.toString());
 }
 
 await main();
