@@ -4,43 +4,24 @@
  * Groups, process channels and worker channels are common to both sides; see the README's
  * "Running beside Django Channels".
  */
+import { BackplaneLayer } from "./backplane-layer.ts";
 import { ChannelsRedisBackplane, type ChannelsRedisBackplaneOptions } from "./backplanes/channels-redis.ts";
-import { DeliveryLayer } from "./delivery.ts";
-import type { LayerStatus, MessageMap, StatusReporting } from "./layer.ts";
+import type { MessageMap } from "./layer.ts";
 
 /** Options of the channels_redis layer. */
 export type ChannelsRedisLayerOptions = ChannelsRedisBackplaneOptions;
 
 /** A channel layer on one Redis, in the format Django's channels_redis reads and writes. */
-export class ChannelsRedisLayer<M extends MessageMap = MessageMap>
-  extends DeliveryLayer<M>
-  implements StatusReporting
-{
-  readonly #backplane: ChannelsRedisBackplane;
-
+export class ChannelsRedisLayer<M extends MessageMap = MessageMap> extends BackplaneLayer<
+  M,
+  ChannelsRedisBackplane
+> {
   constructor(options: ChannelsRedisLayerOptions = {}) {
-    const backplane = new ChannelsRedisBackplane(options);
-    super(options, backplane);
-    this.#backplane = backplane;
-  }
-
-  /** `connecting` until Redis first answers, then `up` or `down`. */
-  get status(): LayerStatus {
-    return this.#backplane.status;
-  }
-
-  /** Calls `listener` whenever the connection to Redis goes up or down; returns the way to stop. */
-  onStatus(listener: (status: LayerStatus) => void): () => void {
-    return this.#backplane.onStatus(listener);
-  }
-
-  /** Messages for this process's channels dropped because the local channel was full. */
-  get droppedFull(): number {
-    return this.#backplane.droppedFull;
+    super(options, new ChannelsRedisBackplane(options));
   }
 
   /** The channels of `group`, all stored in Redis (Django's and this process's). */
   groupChannels(group: string): Promise<string[]> {
-    return this.#backplane.storedMembers(group);
+    return this.backplane.storedMembers(group);
   }
 }
