@@ -1,13 +1,16 @@
 /**
  * ws://host/live: a live dashboard. Every connection is in the `live` group, so an HTTP view
- * (`POST /api/updates`) or background code reaches all of them; a client can also ask for data by
- * `type` and gets the answer alone.
+ * (`POST /api/updates`) or background code (`tasks/live-tick.ts`) reaches all of them; a client
+ * can also ask for data by `type` and gets the answer alone.
  */
 import process from "node:process";
 import { JsonConsumer } from "hono-channels";
 
 /** Messages sent to the `live` group. */
-export type LiveEvents = { "live.update": { topic: string; data: unknown; at: string } };
+export type LiveEvents = {
+  "live.update": { topic: string; data: unknown; at: string };
+  "live.tick": { at: string };
+};
 
 /** The group every dashboard joins. */
 export const LIVE_GROUP = "live";
@@ -34,6 +37,11 @@ export default class LiveDashboard extends JsonConsumer<LiveEvents> {
           message: 'Ask for { "type": "time" } or { "type": "status" }.',
         });
     }
+  }
+
+  /** The server's periodic tick (`tasks/live-tick.ts`). */
+  async liveTick(event: { type: "live.tick" } & LiveEvents["live.tick"]) {
+    await this.sendJson(event);
   }
 
   /** Runs on every dashboard for each `live.update` sent to the group. */

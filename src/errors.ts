@@ -14,6 +14,8 @@ export type RouteErrorCode =
   | "NO_HANDLER"
   | "NO_CONSUMER"
   | "INVALID_MIDDLEWARE"
+  | "INVALID_SCHEDULE"
+  | "NO_WORKER"
   | "IMPORT_FAILED";
 
 /** Why a layer message could not be dispatched to a consumer handler. */

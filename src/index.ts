@@ -7,6 +7,8 @@
 export type { Client } from "./adapters/runtime.ts";
 // App
 export { type AppOptions, type ChannelsEnv, createApp } from "./app.ts";
+export type { TaskContext } from "./background/task.ts";
+export { Worker } from "./background/worker.ts";
 // Consumers
 export { Consumer, type ConsumerClass } from "./consumer/consumer.ts";
 export { handlerName } from "./consumer/dispatch.ts";
@@ -48,6 +50,8 @@ export type {
 } from "./layers/layer.ts";
 export { InMemoryChannelLayer, type MemoryLayerOptions } from "./layers/memory.ts";
 export { createLogger, type LogFormat, type Logger, type LogLevel } from "./log.ts";
+// Background work: workers (consumers of named channels) and periodic tasks
+export type { LifecycleHooks } from "./routing/scan.ts";
 // Security
 export {
   issueToken,

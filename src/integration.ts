@@ -5,6 +5,14 @@
 
 // Runtime adapters
 export type { Runtime, ServeOptions, Server, SocketEvents } from "./adapters/runtime.ts";
+export {
+  type Background,
+  resolveTasks,
+  resolveWorkers,
+  startBackground,
+} from "./background/background.ts";
+export { type Clock, systemClock } from "./background/clock.ts";
+export { type Leases, localLeases } from "./background/lease.ts";
 // Connections
 export { ConnectionSet } from "./consumer/connections.ts";
 export type { Connection } from "./consumer/consumer.ts";
@@ -24,7 +32,7 @@ export {
 } from "./layers/layer.ts";
 // Routing
 export type { Manifest, ManifestEntry } from "./routing/manifest.ts";
-export { scanProject } from "./routing/scan.ts";
+export { scanBackground, scanLifecycle, scanProject } from "./routing/scan.ts";
 export { formatRouteTable } from "./routing/table.ts";
 export { getRuntime } from "./serve.ts";
 // Settings

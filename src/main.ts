@@ -1,9 +1,16 @@
 /**
  * The entry users run (`bun run dev`, `deno task start`, `npm start`): read settings, scan
- * `routes/` and `consumers/`, build the app, serve it on this runtime, and shut down gracefully.
+ * `routes/` and `consumers/`, build the app, start `workers/` and `tasks/`, run the startup hook,
+ * serve it on this runtime, and shut down gracefully.
  */
 import process from "node:process";
 import { createApp } from "./app.ts";
+import {
+  describeBackground,
+  resolveTasks,
+  resolveWorkers,
+  startBackground,
+} from "./background/background.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
 import { CloseCode } from "./consumer/frames.ts";
 import { watchDescriptors } from "./descriptors.ts";
@@ -12,7 +19,7 @@ import { createChannelLayer, setChannelLayer } from "./layers/default.ts";
 import { type ChannelLayer, reportsStatus, waitUntilUp } from "./layers/layer.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { resolveManifest } from "./routing/manifest.ts";
-import { scanProject } from "./routing/scan.ts";
+import { scanBackground, scanLifecycle, scanProject } from "./routing/scan.ts";
 import { formatRouteTable } from "./routing/table.ts";
 import { getRuntime } from "./serve.ts";
 import { getSettings, type Settings } from "./settings.ts";
@@ -24,6 +31,10 @@ async function main(): Promise<void> {
   const logger = createLogger(settings.logLevel, settings.logFormat);
   const layer = await startLayer(settings, logger);
   const manifest = await scanProject(process.cwd());
+  const hooks = await scanLifecycle(process.cwd());
+  const background = await scanBackground(process.cwd());
+  const workers = settings.runWorkers ? resolveWorkers(background) : [];
+  const tasks = resolveTasks(background);
   const runtime = await getRuntime();
   const connections = new ConnectionSet();
   const app = createApp({
@@ -36,6 +47,8 @@ async function main(): Promise<void> {
     production: settings.production,
     limits: settings.limits,
   });
+  await hooks.startup?.({ layer, logger });
+  const running = startBackground({ workers, tasks, layer, logger });
   const server = await runtime.serve(app, {
     port: settings.port,
     hostname: settings.host,
@@ -45,7 +58,7 @@ async function main(): Promise<void> {
   });
 
   console.log(
-    `Hono Channels on ${runtime.name}: listening on ${server.url.origin}\n${formatRouteTable(resolveManifest(manifest))}`,
+    `Hono Channels on ${runtime.name}: listening on ${server.url.origin}\n${formatRouteTable(resolveManifest(manifest))}${describeBackground(workers, tasks)}`,
   );
 
   const stopWatching = watchDescriptors(logger);
@@ -58,7 +71,12 @@ async function main(): Promise<void> {
     // A handler that never returns must not keep the process alive: give up a second after the timeout.
     const deadline = new Promise((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs + 1000));
     await Promise.race([
-      connections.closeAll(CloseCode.goingAway, "server shutting down", settings.shutdownTimeoutMs),
+      (async () => {
+        await connections.closeAll(CloseCode.goingAway, "server shutting down", settings.shutdownTimeoutMs);
+        // Then the work in hand: a worker's message and a task's run finish before the layer goes.
+        await running.stop();
+        await hooks.shutdown?.({ layer, logger });
+      })(),
       deadline,
     ]);
     stopWatching();

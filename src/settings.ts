@@ -38,6 +38,8 @@ export interface Settings {
    * (the first encrypts, any decrypts). channels_redis layer only. Default none.
    */
   channelEncryptionKeys: string[];
+  /** `RUN_WORKERS`: false leaves `workers/` to `npm run worker` processes. Default true. */
+  runWorkers: boolean;
   /** `NODE_ENV=production`: same-host origins only by default, and SECRET_KEY required. */
   production: boolean;
   /** `ALLOWED_ORIGINS`: comma-separated origins (`https://a.com`, `*.example.com`, `*`); null = default. */
@@ -91,6 +93,7 @@ export function loadSettings(env: Environment = process.env): Settings {
       "letters, digits, _, ., : and - (1-50)",
     ),
     channelEncryptionKeys: readEncryptionKeys(env, channelLayer),
+    runWorkers: readChoice(env, "RUN_WORKERS", ["true", "false"] as const, "true") === "true",
     production,
     allowedOrigins: readOrigins(env),
     secretKey: readSecret(env, production),

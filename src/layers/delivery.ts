@@ -4,6 +4,8 @@
  * neither the hub nor any backplane repeats them. `InMemoryChannelLayer` is the hub alone;
  * `RedisChannelLayer` adds the Redis backplane.
  */
+
+import type { Leases } from "../background/lease.ts";
 import { ChannelFull, LayerClosedError, NotLocalError } from "../errors.ts";
 import type { Backplane } from "./backplanes/backplane.ts";
 import { copyMessage } from "./codec.ts";
@@ -114,6 +116,24 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
     this.#closed = true;
     this.hub.close();
     await this.#backplane?.close();
+  }
+
+  /**
+   * Named leases shared by every process on this layer's backend (one runner per periodic task);
+   * null when the layer is this process alone, where no other process could hold one.
+   */
+  get leases(): Leases | null {
+    const backplane = this.#backplane;
+    if (!backplane) return null;
+    if (!backplane.acquireLease || !backplane.releaseLease) {
+      throw new TypeError(
+        `${backplane.constructor.name} cannot hold leases: periodic tasks need a backplane that can.`,
+      );
+    }
+    return {
+      acquire: (name, holder, ttlMs) => backplane.acquireLease!(name, holder, ttlMs),
+      release: (name, holder) => backplane.releaseLease!(name, holder),
+    };
   }
 
   /** Group messages skipped here because the member's channel was full. */

@@ -1,12 +1,15 @@
 /**
  * Discovery: the only module that reads the file system. Walks `routes/` and `consumers/`,
- * imports every file that can be a route or middleware, and returns a manifest.
+ * imports every file that can be a route or middleware, and returns a manifest; walks `workers/`
+ * and `tasks/` for background work.
  */
 import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RouteError } from "../errors.ts";
+import type { ChannelLayer } from "../layers/layer.ts";
+import type { Logger } from "../log.ts";
 import type { Manifest, ManifestEntry } from "./manifest.ts";
 import { classifyFile } from "./path.ts";
 
@@ -27,9 +30,50 @@ export async function scanProject(root: string, options: ScanOptions = {}): Prom
   return { routes, consumers };
 }
 
+/** The background trees: workers (consumers of named channels) and periodic tasks. */
+export interface BackgroundManifest {
+  workers: ManifestEntry[];
+  tasks: ManifestEntry[];
+}
+
+/** Scans `workers/` and `tasks/` under `root`; middleware files mean nothing there and are skipped. */
+export async function scanBackground(root: string): Promise<BackgroundManifest> {
+  const [workers, tasks] = await Promise.all(
+    ["workers", "tasks"].map((dir) =>
+      scanTree(join(root, dir), dir, (file) => classifyFile(file) === "route"),
+    ),
+  );
+  return { workers: workers!, tasks: tasks! };
+}
+
+/** What `lifecycle.ts` at the project root exports, if there is one. */
+export interface LifecycleHooks {
+  /** Runs after the layer is up and before the server listens: open pools, warm caches. */
+  startup?: (context: { layer: ChannelLayer; logger: Logger }) => unknown;
+  /** Runs after the last connection closed and background work stopped, before the layer closes. */
+  shutdown?: (context: { layer: ChannelLayer; logger: Logger }) => unknown;
+}
+
+/** Imports `lifecycle.ts` (or .js) under `root`; none is no hooks. */
+export async function scanLifecycle(root: string): Promise<LifecycleHooks> {
+  const entries = await scanTree(root, ".", (file) => /^lifecycle\.[cm]?[jt]s$/.test(file), false);
+  const module = entries[0]?.module ?? {};
+  for (const name of ["startup", "shutdown"]) {
+    if (module[name] !== undefined && typeof module[name] !== "function") {
+      throw new RouteError("NO_HANDLER", entries[0]!.file, `export ${name} must be a function.`);
+    }
+  }
+  return module as LifecycleHooks;
+}
+
 /** Imports every route and middleware file below `directory`; a missing folder is an empty tree. */
-export async function scanTree(directory: string, label = directory): Promise<ManifestEntry[]> {
-  const files = (await listFiles(directory)).filter((file) => classifyFile(file) !== "ignored");
+export async function scanTree(
+  directory: string,
+  label = directory,
+  keep: (file: string) => boolean = (file) => classifyFile(file) !== "ignored",
+  deep = true,
+): Promise<ManifestEntry[]> {
+  const files = (await listFiles(directory, "", deep)).filter(keep);
   return Promise.all(
     files.map(async (file) => {
       try {
@@ -50,7 +94,7 @@ export async function scanTree(directory: string, label = directory): Promise<Ma
  * order is stable; resolveManifest orders routes by specificity anyway). Symbolic links are not
  * followed, so nothing outside the tree can become a route.
  */
-async function listFiles(directory: string, prefix = ""): Promise<string[]> {
+async function listFiles(directory: string, prefix = "", deep = true): Promise<string[]> {
   let entries: Dirent[];
   try {
     entries = await readdir(join(directory, prefix), { withFileTypes: true });
@@ -61,7 +105,7 @@ async function listFiles(directory: string, prefix = ""): Promise<string[]> {
   const files: string[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const path = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules") {
+    if (deep && entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules") {
       files.push(...(await listFiles(directory, path)));
     } else if (entry.isFile()) {
       files.push(path);

@@ -49,6 +49,10 @@ export interface Backplane extends StatusReporting {
   send(channel: string, message: Message): Promise<void>;
   /** Waits for the next message of a plain channel the backplane stores. */
   receive(channel: string, signal?: AbortSignal): Promise<Message>;
+  /** Takes or renews the lease `name` for `holder` for `ttlMs`; false if another holder has it. */
+  acquireLease?(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease back if `holder` has it. */
+  releaseLease?(name: string, holder: string): Promise<void>;
   /** Drops everything the backplane stores for this application. */
   flush(): Promise<void>;
   /** Releases connections; pending receives reject with `LayerClosedError`. */

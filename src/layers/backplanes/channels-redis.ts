@@ -22,6 +22,7 @@ import { groupMembersScript, groupSendScript, sendScript } from "./channels-redi
 import { assertNoDestination, deserialize, serialize, type Wire } from "./channels-redis-wire.ts";
 import { Fernet } from "./fernet.ts";
 import { RedisConnections } from "./redis-connections.ts";
+import { acquireLeaseScript, releaseLeaseScript } from "./redis-scripts.ts";
 
 /** Options of the channels_redis wire backplane. */
 export interface ChannelsRedisBackplaneOptions extends LayerOptions {
@@ -181,6 +182,23 @@ export class ChannelsRedisBackplane implements Backplane {
       if (keys.length > 0) await this.#redis.call(() => this.#redis.command.unlink(...keys));
       cursor = next;
     } while (cursor !== "0");
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const held = await this.#redis.call(() =>
+      acquireLeaseScript.run(
+        this.#redis.command,
+        [`${this.#prefix}:lease:${name}`],
+        [holder, Math.ceil(ttlMs)],
+      ),
+    );
+    return held === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#redis.call(() =>
+      releaseLeaseScript.run(this.#redis.command, [`${this.#prefix}:lease:${name}`], [holder]),
+    );
   }
 
   async close(): Promise<void> {

@@ -88,6 +88,23 @@ redis.call('PUBLISH', ARGV[1], ARGV[4])
 return skipped
 `);
 
+/**
+ * KEYS[1] a lease; ARGV holder, ttl ms. Takes the lease if it is free, renews it if the holder
+ * has it. Returns 1 if the holder has it now, 0 if another does.
+ */
+export const acquireLeaseScript = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`);
+
+/** KEYS[1] a lease; ARGV holder. Deletes the lease if the holder has it. */
+export const releaseLeaseScript = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
 /** A `channelCapacity` glob (`worker.*`) as an anchored Lua pattern. */
 export function globToLuaPattern(glob: string): string {
   return `^${glob

@@ -19,7 +19,13 @@ import type { Backplane, BackplaneReceiver } from "./backplane.ts";
 import { RedisConnections } from "./redis-connections.ts";
 import { decodeEntry, encodeEntry, fromWire, toWire } from "./redis-entries.ts";
 import { drainInbox, receiveFromList } from "./redis-queues.ts";
-import { globToLuaPattern, groupSendScript, sendScript } from "./redis-scripts.ts";
+import {
+  acquireLeaseScript,
+  globToLuaPattern,
+  groupSendScript,
+  releaseLeaseScript,
+  sendScript,
+} from "./redis-scripts.ts";
 
 /** Options of the Redis backplane. */
 export interface RedisBackplaneOptions extends LayerOptions {
@@ -181,6 +187,19 @@ export class RedisBackplane implements Backplane {
     } while (cursor !== "0");
   }
 
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const held = await this.#redis.call(() =>
+      acquireLeaseScript.run(this.#redis.command, [this.#key("lease", name)], [holder, Math.ceil(ttlMs)]),
+    );
+    return held === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#redis.call(() =>
+      releaseLeaseScript.run(this.#redis.command, [this.#key("lease", name)], [holder]),
+    );
+  }
+
   async close(): Promise<void> {
     this.#redis.close();
   }
@@ -194,7 +213,7 @@ export class RedisBackplane implements Backplane {
 
   // --- internals ---------------------------------------------------------------------------------
 
-  #key(kind: "ch" | "inbox" | "group" | "gpub", name: string): string {
+  #key(kind: "ch" | "inbox" | "group" | "gpub" | "lease", name: string): string {
     return `${this.#prefix}:${kind}:${name}`;
   }
 
