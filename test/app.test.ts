@@ -72,12 +72,25 @@ describe("createApp() HTTP routes", () => {
     expect(r.log).toEqual([]);
   });
 
-  it("answers 404, not 405, for a method the file does not export", async () => {
+  it("answers 405 with Allow for a method the file does not export", async () => {
     const r = recorder();
-    const app = appOf([{ file: "items.ts", module: { GET: r.handler("list") } }]);
+    const app = appOf([{ file: "items.ts", module: { GET: r.handler("list"), POST: r.handler("add") } }]);
     const response = await app.request("/items", { method: "DELETE" });
-    expect(response.status).toBe(404);
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, HEAD, POST");
+    expect(await response.json()).toMatchObject({ error: "METHOD_NOT_ALLOWED" });
     expect(r.log).toEqual([]);
+  });
+
+  it("still reaches another file that serves the method on a matching pattern", async () => {
+    const r = recorder();
+    const app = appOf([
+      { file: "chat/lobby.ts", module: { GET: r.handler("lobby") } },
+      { file: "chat/[room].ts", module: { POST: r.handler("post") } },
+    ]);
+    expect((await app.request("/chat/lobby", { method: "POST" })).status).toBe(200);
+    expect((await app.request("/chat/lobby", { method: "PUT" })).headers.get("allow")).toBe("GET, HEAD");
+    expect((await app.request("/chat/other", { method: "GET" })).headers.get("allow")).toBe("POST");
   });
 
   it("passes path parameters to the handler", async () => {

@@ -6,7 +6,7 @@
 import { type ErrorHandler, type Handler, Hono, type MiddlewareHandler } from "hono";
 import { createUpgradeHandler, type UpgradeContext } from "../consumer/upgrade.ts";
 import { isWebSocketUpgrade } from "../consumer/upgrade-request.ts";
-import type { HttpRoute, MiddlewareRoute, RouteTable } from "./manifest.ts";
+import { HTTP_METHODS, type HttpRoute, type MiddlewareRoute, type RouteTable } from "./manifest.ts";
 
 /** The framework's own middleware, run before any `_middleware` file of the tree. */
 export interface FrameworkMiddleware {
@@ -54,6 +54,8 @@ export function registerRoutes(
   if (framework.http.length > 0) app.use(...framework.http);
   useRootMiddleware(app, table.httpMiddleware);
   for (const route of table.http) mountHttpRoute(app, route);
+  // After every route's handlers: a method that another file's pattern serves still reaches it.
+  for (const route of table.http) refuseOtherMethods(app, route);
 
   // A plain request to a socket-only path learns what the path is for, instead of a bare 404.
   const httpShapes = new Set(table.http.map((route) => route.path.shape));
@@ -85,6 +87,26 @@ function mountHttpRoute(app: Hono, route: HttpRoute): void {
   for (const [method, handler] of Object.entries(others)) {
     app.on(method, pattern, ...chain(route.middleware, handler));
   }
+}
+
+/**
+ * A method the file does not export answers 405 with `Allow` (HTTP's rule), not 404. A file that
+ * mounts a whole Hono app answers for itself.
+ */
+function refuseOtherMethods(app: Hono, route: HttpRoute): void {
+  if (route.app) return;
+  const methods = Object.keys(route.handlers);
+  if (route.handlers.GET && !methods.includes("HEAD")) methods.push("HEAD");
+  const allow = HTTP_METHODS.filter((method) => methods.includes(method)).join(", ");
+  app.all(route.path.pattern, (c) =>
+    c.json(
+      { error: "METHOD_NOT_ALLOWED", message: `${c.req.method} is not allowed here. Allowed: ${allow}.` },
+      405,
+      {
+        Allow: allow,
+      },
+    ),
+  );
 }
 
 /** Folder middleware then the handler, typed as Hono's non-empty handler list. */
