@@ -21,6 +21,13 @@ export interface TokenAuthOptions {
   /** Cookie holding the token. Default `session`. */
   cookie?: string;
   /**
+   * Header holding the token. Default `authorization`, read as `Bearer <token>`; any other header
+   * (`token`, as some clients send it) holds the token alone, with or without `Bearer `.
+   */
+  header?: string;
+  /** Query parameter holding the token (browsers cannot set headers on a WebSocket). Default `token`; false for none. */
+  query?: string | false;
+  /**
    * Accept correctly signed tokens without an `exp` claim, which never expire. Default false: such
    * a token, once leaked, works until SECRET_KEY changes. Turn on only for tokens you sign yourself
    * and revoke by rotating the key.
@@ -76,10 +83,15 @@ export async function verifyToken(
  * The token the request names explicitly (header or query), `null` for none, or `"malformed"` when
  * it names one we cannot read or two that differ.
  */
-function explicitToken(header: string | undefined, queries: string[]): string | null | "malformed" {
+function explicitToken(
+  header: string | undefined,
+  queries: string[],
+  bearerOnly: boolean,
+): string | null | "malformed" {
   const tokens = new Set<string>();
   if (header !== undefined) {
-    const bearer = BEARER.exec(header)?.[1];
+    const bearer =
+      BEARER.exec(header)?.[1] ?? (bearerOnly || !TOKEN.test(header.trim()) ? undefined : header.trim());
     if (bearer === undefined) return "malformed";
     tokens.add(bearer);
   }
@@ -101,18 +113,17 @@ function refuse(c: Context, error: AuthErrorCode, message: string): Response {
  */
 export function tokenAuth(options: TokenAuthOptions): MiddlewareHandler {
   const cookie = options.cookie ?? "session";
+  const header = (options.header ?? "authorization").toLowerCase();
+  const query = options.query ?? "token";
+  const bearerOnly = header === "authorization";
+  const how = `${bearerOnly ? "Authorization: Bearer <token>" : `${header}: <token>`}${query ? `, or ?${query}=<token> (the same one if both)` : ""}`;
   const verifyOptions: VerifyOptions = { allowNoExpiry: options.allowNoExpiry ?? false };
   return async (c, next) => {
     // A credential we cannot read must not fall back to the cookie or to anonymous: the client
     // meant to be someone, and guessing who (or nobody) is how it ends up as another user.
-    const explicit = explicitToken(c.req.header("authorization"), c.req.queries("token") ?? []);
-    if (explicit === "malformed") {
-      return refuse(
-        c,
-        "INVALID_CREDENTIALS",
-        "Send one token: Authorization: Bearer <token>, or ?token=<token> (the same one if both).",
-      );
-    }
+    const queries = query ? (c.req.queries(query) ?? []) : [];
+    const explicit = explicitToken(c.req.header(header), queries, bearerOnly);
+    if (explicit === "malformed") return refuse(c, "INVALID_CREDENTIALS", `Send one token: ${how}.`);
     if (explicit !== null) {
       const user = await verifyToken(explicit, options.secret, verifyOptions);
       if (!user) return refuse(c, "INVALID_TOKEN", "The token is invalid or expired.");

@@ -2,13 +2,13 @@ import { describe, expect, it } from "bun:test";
 import { Hono } from "hono";
 import { sign } from "hono/jwt";
 import type { JWTPayload } from "hono/utils/jwt/types";
-import { issueToken, tokenAuth, verifyToken } from "../../src/security/auth.ts";
+import { issueToken, type TokenAuthOptions, tokenAuth, verifyToken } from "../../src/security/auth.ts";
 
 const SECRET = "unit-test-secret-0123456789abcdef0123";
 
-function app() {
+function app(options: Partial<TokenAuthOptions> = {}) {
   return new Hono()
-    .use(tokenAuth({ secret: SECRET }))
+    .use(tokenAuth({ secret: SECRET, ...options }))
     .get("/", (c) => c.json({ user: (c.var as { user?: unknown }).user ?? null }));
 }
 
@@ -56,6 +56,29 @@ describe("tokenAuth()", () => {
       const response = await app().request(init.path, { headers: init.headers });
       expect(await response.json()).toEqual({ user: { id: "7", name: "ada" } });
     }
+  });
+
+  it('reads the header and query parameter it is told to (`header: "token"`, as some clients send it)', async () => {
+    const token = await issueToken({ id: "7", name: "ada" }, SECRET);
+    const custom = app({ header: "token", query: "access_token" });
+    for (const headers of [{ token }, { token: `Bearer ${token}` }]) {
+      expect(await (await custom.request("/", { headers })).json()).toEqual({
+        user: { id: "7", name: "ada" },
+      });
+    }
+    expect(await (await custom.request(`/?access_token=${token}`)).json()).toEqual({
+      user: { id: "7", name: "ada" },
+    });
+    // The defaults are no longer read: a token there is not this app's credential.
+    expect(await (await custom.request(`/?token=${token}`)).json()).toEqual({ user: null });
+    const malformed = await custom.request("/", { headers: { token: "two words" } });
+    expect(malformed.status).toBe(401);
+    expect(await malformed.json()).toMatchObject({
+      error: "INVALID_CREDENTIALS",
+      message: expect.stringContaining("token: <token>"),
+    });
+    const noQuery = app({ query: false });
+    expect(await (await noQuery.request(`/?token=${token}`)).json()).toEqual({ user: null });
   });
 
   it("lets a request without a token through as anonymous", async () => {
