@@ -7,6 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Runtime } from "./adapters/runtime.ts";
+import type { BackgroundStats } from "./background/background.ts";
 import { logRefusedUpgrade, logUnreportedRefusals } from "./consumer/connection-log.ts";
 import { ConnectionSet } from "./consumer/connections.ts";
 import type { User } from "./consumer/scope.ts";
@@ -14,6 +15,7 @@ import { InvalidJsonError, LayerOutcomeUnknownError, LayerUnavailableError } fro
 import { getChannelLayer } from "./layers/default.ts";
 import type { ChannelLayer, MessageMap } from "./layers/layer.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { metricsHandler } from "./metrics/endpoint.ts";
 import { type Manifest, resolveManifest } from "./routing/manifest.ts";
 import { registerRoutes } from "./routing/register.ts";
 import { DEFAULT_LIMITS, type Limits } from "./security/limits.ts";
@@ -44,6 +46,11 @@ export interface AppOptions {
   production?: boolean;
   /** Frame size, slow-client, rate and connection limits; `DEFAULT_LIMITS` by default. */
   limits?: Partial<Limits>;
+  /**
+   * GET /metrics (Prometheus): `token` (METRICS_TOKEN) to read it from anywhere, null for this
+   * machine only; `background` adds the workers' and tasks' figures. False: no endpoint.
+   */
+  metrics?: { token: string | null; background?: BackgroundStats | null } | false;
 }
 
 /**
@@ -57,14 +64,28 @@ export function createApp(options: AppOptions): Hono {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const allowedOrigins = options.allowedOrigins ?? null;
   const allowOrigin = createOriginPolicy(allowedOrigins, options.production ?? false);
+  const layer = options.layer ?? getChannelLayer();
+  const connections = options.connections ?? new ConnectionSet();
+  const metrics = options.metrics ?? { token: null };
+  if (metrics) {
+    // Before the views' middleware: a scrape is neither logged nor subject to CORS or auth.
+    app.get(
+      "/metrics",
+      metricsHandler({
+        token: metrics.token,
+        client: (c) => options.runtime?.client(c) ?? null,
+        sources: () => ({ connections, layer, background: metrics.background }),
+      }),
+    );
+  }
   registerRoutes(
     app,
     resolveManifest(options.manifest),
     {
       runtime: options.runtime ?? null,
       logger,
-      connections: options.connections ?? new ConnectionSet(),
-      layer: options.layer ?? getChannelLayer(),
+      connections,
+      layer,
       limits,
     },
     {

@@ -48,6 +48,7 @@ export type {
   MessageMap,
   MessageOf,
 } from "./layers/layer.ts";
+export { layerStatus } from "./layers/layer.ts";
 export { InMemoryChannelLayer, type MemoryLayerOptions } from "./layers/memory.ts";
 export { createLogger, type LogFormat, type Logger, type LogLevel } from "./log.ts";
 // Background work: workers (consumers of named channels) and periodic tasks

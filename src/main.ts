@@ -37,6 +37,8 @@ async function main(): Promise<void> {
   const tasks = resolveTasks(background);
   const runtime = await getRuntime();
   const connections = new ConnectionSet();
+  await hooks.startup?.({ layer, logger });
+  const running = startBackground({ workers, tasks, layer, logger });
   const app = createApp({
     manifest,
     runtime,
@@ -46,9 +48,8 @@ async function main(): Promise<void> {
     allowedOrigins: settings.allowedOrigins,
     production: settings.production,
     limits: settings.limits,
+    metrics: settings.metrics && { token: settings.metricsToken, background: running.stats },
   });
-  await hooks.startup?.({ layer, logger });
-  const running = startBackground({ workers, tasks, layer, logger });
   const server = await runtime.serve(app, {
     port: settings.port,
     hostname: settings.host,

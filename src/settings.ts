@@ -38,6 +38,10 @@ export interface Settings {
    * (the first encrypts, any decrypts). channels_redis layer only. Default none.
    */
   channelEncryptionKeys: string[];
+  /** `METRICS`: false removes GET /metrics. Default true. */
+  metrics: boolean;
+  /** `METRICS_TOKEN`: a bearer token that reads /metrics from anywhere; unset, only this machine may (16+ characters). */
+  metricsToken: string | null;
   /** `RUN_WORKERS`: false leaves `workers/` to `npm run worker` processes. Default true. */
   runWorkers: boolean;
   /** `NODE_ENV=production`: same-host origins only by default, and SECRET_KEY required. */
@@ -94,6 +98,9 @@ export function loadSettings(env: Environment = process.env): Settings {
     ),
     channelEncryptionKeys: readEncryptionKeys(env, channelLayer),
     runWorkers: readChoice(env, "RUN_WORKERS", ["true", "false"] as const, "true") === "true",
+    metrics: readChoice(env, "METRICS", ["true", "false"] as const, "true") === "true",
+    metricsToken:
+      readPattern(env, "METRICS_TOKEN", "", /^\S{16,200}$/, "16-200 characters, no spaces") || null,
     production,
     allowedOrigins: readOrigins(env),
     secretKey: readSecret(env, production),

@@ -1,4 +1,5 @@
 /** The live connections of one app, so shutdown can close each and wait for its `disconnect()`. */
+import { counters } from "../metrics/counters.ts";
 import type { ConsumerRunner } from "./runner.ts";
 
 /** A set of running consumers that removes each one when its `disconnect()` has run. */
@@ -25,7 +26,11 @@ export class ConnectionSet {
   /** Tracks a runner until it finishes. */
   add(runner: ConsumerRunner): void {
     this.#runners.add(runner);
-    void runner.finished.then(() => this.#runners.delete(runner));
+    counters.connectionsOpened++;
+    void runner.finished.then(() => {
+      this.#runners.delete(runner);
+      counters.connectionsClosed++;
+    });
   }
 
   /** Closes every connection with `code` and resolves when every `disconnect()` has run. */

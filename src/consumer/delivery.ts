@@ -5,6 +5,7 @@
  */
 import { LayerClosedError } from "../errors.ts";
 import { type ChannelLayer, type ChannelSink, canListen, type Message } from "../layers/layer.ts";
+import { counters, handlerEnded } from "../metrics/counters.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import type { Consumer } from "./consumer.ts";
 import { handlerName, resolveHandler } from "./dispatch.ts";
@@ -53,15 +54,18 @@ export class Inbox implements ChannelSink {
       queue.push(() => this.#options.onRefused(verdict.code, verdict.reason));
       return;
     }
+    counters.framesIn++;
     const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };
     queue.push(async () => {
       guard.taken(verdict.bytes);
       if (!this.#options.handles("frame")) return;
+      const started = performance.now();
       try {
         await consumer.receive(frame);
       } catch (error) {
         this.#options.onFailed("receive", error);
       }
+      handlerEnded(started);
     });
   }
 
@@ -114,12 +118,22 @@ export class Inbox implements ChannelSink {
       return;
     }
     const failed = (error: unknown) => this.#options.onFailed(handlerName(message.type), error, message.type);
+    const started = performance.now();
     try {
       const result = handler.call(consumer, message);
-      if (isThenable(result)) return Promise.resolve(result).then(undefined, failed);
+      if (isThenable(result)) {
+        return Promise.resolve(result).then(
+          () => handlerEnded(started),
+          (error) => {
+            handlerEnded(started);
+            failed(error);
+          },
+        );
+      }
     } catch (error) {
       failed(error);
     }
+    handlerEnded(started);
   }
 }
 

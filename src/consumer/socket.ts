@@ -2,7 +2,9 @@
  * The runner's end of the socket: frames held until the runtime opens it, writes as flow control
  * rules them, and closes that cannot throw into the runner.
  */
+
 import type { Peer } from "../adapters/runtime.ts";
+import { counters } from "../metrics/counters.ts";
 import type { Limits } from "../security/limits.ts";
 import { type Outbound, OutboundBuffer } from "./flow.ts";
 
@@ -51,7 +53,10 @@ export class SocketEnd {
   write(data: string | Uint8Array): Outbound {
     const peer = this.#peer;
     const verdict = this.#outbound.offer(data, peer ? peer.bufferedAmount : null);
-    if (verdict === "write") peer?.send(data);
+    if (verdict === "write") {
+      counters.framesOut++;
+      peer?.send(data);
+    }
     return verdict;
   }
 

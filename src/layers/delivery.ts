@@ -7,6 +7,7 @@
 
 import type { Leases } from "../background/lease.ts";
 import { ChannelFull, LayerClosedError, NotLocalError } from "../errors.ts";
+import { counters } from "../metrics/counters.ts";
 import type { Backplane } from "./backplanes/backplane.ts";
 import { copyMessage } from "./codec.ts";
 import { type Copy, Hub, type HubOptions } from "./hub.ts";
@@ -34,12 +35,18 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
   }
 
   async send(channel: string, message: MessageOf<M>): Promise<void> {
-    this.#assertOpen();
-    assertChannelName(channel);
-    assertMessage(message);
-    if (!this.#isLocal(channel)) return this.#backplane!.send(channel, message);
-    if (!this.hub.deliver(channel, cloneOf(message))) {
-      throw new ChannelFull(channel, this.hub.capacityOf(channel));
+    counters.sends++;
+    try {
+      this.#assertOpen();
+      assertChannelName(channel);
+      assertMessage(message);
+      if (!this.#isLocal(channel)) return await this.#backplane!.send(channel, message);
+      if (!this.hub.deliver(channel, cloneOf(message))) {
+        throw new ChannelFull(channel, this.hub.capacityOf(channel));
+      }
+    } catch (error) {
+      counters.layerErrors++; // backend away, full channel, bad message: for the metrics
+      throw error;
     }
   }
 
@@ -96,13 +103,19 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
   }
 
   async groupSend(group: string, message: MessageOf<M>): Promise<void> {
-    this.#assertOpen();
-    assertGroupName(group);
-    assertMessage(message);
-    // With a backplane, local members get the message when it comes back from the backplane, like
-    // every other process's members: one path, one order for everyone.
-    if (this.#backplane) return this.#backplane.groupSend(group, message);
-    this.hub.groupSend(group, cloneOf(message));
+    counters.groupSends++;
+    try {
+      this.#assertOpen();
+      assertGroupName(group);
+      assertMessage(message);
+      // With a backplane, local members get the message when it comes back from the backplane, like
+      // every other process's members: one path, one order for everyone.
+      if (this.#backplane) return await this.#backplane.groupSend(group, message);
+      this.hub.groupSend(group, cloneOf(message));
+    } catch (error) {
+      counters.layerErrors++;
+      throw error;
+    }
   }
 
   async flush(): Promise<void> {

@@ -81,6 +81,11 @@ export function reportsStatus(layer: object): layer is StatusReporting {
   return typeof (layer as Partial<StatusReporting>).onStatus === "function";
 }
 
+/** The status of any layer: a layer with no backend to lose (the memory layer) is always `up`. */
+export function layerStatus(layer: object): LayerStatus {
+  return reportsStatus(layer) ? layer.status : "up";
+}
+
 /** Options every layer understands. */
 export interface LayerOptions {
   /** Undelivered messages a channel may hold before `send` throws `ChannelFull`. Default 100. */

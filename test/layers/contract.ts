@@ -113,6 +113,16 @@ export function layerContract(name: string, factory: LayerFactory): void {
         expect((await layer.receive("silent")).type).toBe("after.abort");
       });
 
+      it("takes a caller's AbortSignal.timeout() for what it is, not for a backend that stopped answering", async () => {
+        const layer = await make();
+        const timedOut = layer.receive("quiet", { signal: AbortSignal.timeout(20) });
+        await expect(timedOut).rejects.toMatchObject({ name: "TimeoutError" });
+        // The next call goes through at once: the layer did not mark its backend as stalled.
+        await layer.send("quiet", { type: "after.timeout" });
+        expect((await layer.receive("quiet")).type).toBe("after.timeout");
+        if ("status" in layer) expect(layer.status).toBe("up");
+      });
+
       it("copies on send: mutating the sent object changes nothing delivered", async () => {
         const layer = await make();
         const message = { type: "copy.check", nested: { value: 1 } };

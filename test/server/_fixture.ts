@@ -50,7 +50,16 @@ export async function startServer(
     : commandFor(runtime);
   const child = Bun.spawn(command, {
     cwd: fixtureApp,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NO_COLOR: "1", SECRET_KEY: TEST_SECRET, ...env },
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      NO_COLOR: "1",
+      SECRET_KEY: TEST_SECRET,
+      // No dashboard tick in the middle of a test that reads /live, unless the test asks for one.
+      LIVE_TICK_SECONDS: "3600",
+      ...env,
+    },
     stdout: "pipe",
     stderr: "pipe",
   });

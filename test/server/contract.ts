@@ -34,7 +34,7 @@ export function serverContract(runtime: RuntimeName): void {
       for (const path of ["/health", "/health/"]) {
         const response = await fetch(new URL(path, server.url));
         expect(response.status).toBe(200);
-        expect(await response.json()).toEqual({ status: "ok" });
+        expect(await response.json()).toEqual({ status: "ok", layer: "up" });
       }
     });
 

@@ -356,7 +356,7 @@ for (const runtime of ["bun", "deno", "node"] as const satisfies RuntimeName[]) 
       expect(await isRunning(server.pid)).toBe(true);
       const health = await fetch(new URL("/health", server.url));
       expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({ status: "ok" });
+      expect(await health.json()).toEqual({ status: "ok", layer: "up" });
       expect(await roundTrip(server.wsUrl("/echo"), "still echoing")).toBe("still echoing");
       expect(await roundTrip(server.wsUrl("/echo"), new Uint8Array([0, 255, 1]))).toEqual(
         new Uint8Array([0, 255, 1]),

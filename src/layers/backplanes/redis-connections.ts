@@ -206,8 +206,11 @@ export class RedisConnections implements StatusReporting {
 
   /** Sorts a failed call: never written, or written with no answer. */
   #classify(error: unknown): Error {
-    // Our own errors, a caller's abort and Redis's own refusals (it answered) pass through as they are.
-    if (error instanceof ChannelsError || (error as Error)?.name === "AbortError") return error as Error;
+    // Our own errors, a caller's abort (AbortSignal.timeout() aborts with a "TimeoutError", which
+    // says nothing about Redis) and Redis's own refusals (it answered) pass through as they are.
+    const name = (error as Error)?.name;
+    if (error instanceof ChannelsError || name === "AbortError" || name === "TimeoutError")
+      return error as Error;
     if (this.#closed) return new LayerClosedError();
     if ((error as Error)?.name === "ReplyError" || NOT_SENT.test((error as Error)?.message ?? "")) {
       return new LayerUnavailableError(error);

@@ -1,0 +1,55 @@
+/**
+ * GET /metrics. Who may read it: with `METRICS_TOKEN` set, whoever sends
+ * `Authorization: Bearer <token>`; without it, clients on this machine only (a scraper beside the
+ * server, or `curl localhost`). Behind a reverse proxy on the same machine every client looks
+ * local: set a token there.
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { Context, Handler } from "hono";
+import type { Client } from "../adapters/runtime.ts";
+import { type MetricsSources, renderMetrics } from "./prometheus.ts";
+
+/** Options of the endpoint. */
+export interface MetricsOptions {
+  /** `METRICS_TOKEN`; null reads from loopback only. */
+  token: string | null;
+  /** The client's address; from the runtime adapter. */
+  client(c: Context): Client | null;
+  sources(): MetricsSources;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/** The handler for GET /metrics. */
+export function metricsHandler(options: MetricsOptions): Handler {
+  return (c) => {
+    if (options.token !== null) {
+      const sent = /^Bearer (\S+)$/.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
+      if (!sameSecret(sent, options.token)) {
+        return c.json(
+          { error: "UNAUTHORIZED", message: "Send Authorization: Bearer <METRICS_TOKEN>." },
+          401,
+          {
+            "WWW-Authenticate": 'Bearer realm="metrics"',
+          },
+        );
+      }
+    } else if (!LOOPBACK.test(options.client(c)?.address ?? "")) {
+      return c.json(
+        {
+          error: "FORBIDDEN",
+          message: "Metrics are readable from this machine only; set METRICS_TOKEN to read them remotely.",
+        },
+        403,
+      );
+    }
+    return c.text(renderMetrics(options.sources()), 200, {
+      "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+    });
+  };
+}
+
+function sameSecret(sent: string, expected: string): boolean {
+  const [a, b] = [Buffer.from(sent), Buffer.from(expected)];
+  return a.length === b.length && timingSafeEqual(a, b);
+}
