@@ -210,6 +210,28 @@ export function serverContract(runtime: RuntimeName): void {
       }
     });
 
+    it("a view hands slow work to a worker and answers at once; the worker's result reaches the room", async () => {
+      const clients: TestSocket[] = [];
+      try {
+        const member = await join(clients, "/chat/reports-room");
+        const response = await fetch(new URL("/api/reports", server.url), {
+          method: "POST",
+          body: JSON.stringify({ room: "reports-room" }),
+        });
+        expect(response.status).toBe(202);
+        expect(await response.json()).toEqual({ queued: true });
+        // The worker takes 200 ms: the view had answered long before the report arrives.
+        const report = (await member.nextJson(3000)) as { type: string; user: string; text: string };
+        expect(report).toMatchObject({ type: "chat.message", user: "reports" });
+        expect(report.text).toStartWith("Report for #reports-room, asked by anon");
+        const refused = await fetch(new URL("/api/reports", server.url), { method: "POST", body: "{}" });
+        expect(refused.status).toBe(400);
+        await refused.body?.cancel();
+      } finally {
+        await closeAll(clients);
+      }
+    });
+
     it("chat: invalid JSON closes only that member with 1007; the room keeps working", async () => {
       const clients: TestSocket[] = [];
       try {
@@ -339,6 +361,15 @@ export function serverContract(runtime: RuntimeName): void {
       for (const client of clients) expect((await client.closed).code).toBe(1001);
       for (const id of [1, 2, 3]) expect(server.output()).toContain(`disconnected ${id} 1001`);
       expect(exitCode).toBe(0);
+      // lifecycle.ts: startup before serving; shutdown after the last disconnect, before the exit.
+      const output = server.output();
+      const at = (text: string) => output.indexOf(text);
+      expect(at("lifecycle: startup")).toBeGreaterThanOrEqual(0);
+      expect(at("lifecycle: startup")).toBeLessThan(at("listening on"));
+      expect(at("lifecycle: shutdown")).toBeGreaterThan(
+        Math.max(...[1, 2, 3].map((id) => at(`disconnected ${id} 1001`))),
+      );
+      expect(at("lifecycle: shutdown")).toBeLessThan(at("stopped"));
     });
   });
 }
