@@ -63,7 +63,8 @@ describeWithChromium("pages in Chromium", () => {
   beforeAll(async () => {
     [browser, dev, strict] = await Promise.all([
       chromium.launch({ executablePath: CHROMIUM, args: FLAGS }),
-      startServer("bun"),
+      // A fast dashboard tick, so the page can be seen showing it.
+      startServer("bun", { LIVE_TICK_SECONDS: "0.3" }),
       // Production without ALLOWED_ORIGINS: its own host only (a listed ALLOWED_ORIGINS is the only rule).
       startServer("bun", { NODE_ENV: "production" }),
     ]);
@@ -122,6 +123,21 @@ describeWithChromium("pages in Chromium", () => {
     });
     expect(response.status).toBe(202);
     expect(await waitForLog(dashboard, '"topic":"orders"')).toContain('"type":"live.update"');
+    await dashboard.close();
+  });
+
+  it("shows the server's periodic tick (tasks/live-tick.ts) on the live dashboard, updating", async () => {
+    const dashboard = await browser.newPage();
+    await dashboard.goto(new URL("/live", dev.url).href);
+    const tick = () => dashboard.locator("#tick").textContent();
+    await dashboard.waitForFunction(() =>
+      /^\d{4}-\d\d-\d\dT/.test(document.getElementById("tick")?.textContent ?? ""),
+    );
+    const first = await tick();
+    await dashboard.waitForFunction((seen) => document.getElementById("tick")?.textContent !== seen, first);
+    expect(new Date((await tick()) ?? "").getTime()).toBeGreaterThan(new Date(first ?? "").getTime());
+    // Ticks go to their own place: the log keeps showing what the user asked for.
+    expect(await log(dashboard)).not.toContain("live.tick");
     await dashboard.close();
   });
 
