@@ -123,7 +123,7 @@ describeWithRedis("create", ({ url }) => {
             output: "",
           });
 
-          const env =
+          const env: Record<string, string> =
             variant.layer === "redis" ? { REDIS_URL: url(), REDIS_PREFIX: `create-${runtime}` } : {};
           const server = await startProject(dir, start, env);
           try {
