@@ -9,8 +9,8 @@
  * without `--force`, an invalid name, an unknown option) is said plainly with exit code 2, and
  * nothing is written.
  */
-import { readdir } from "node:fs/promises";
-import { basename, dirname, relative, resolve } from "node:path";
+import { readdir, stat } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import {
@@ -23,7 +23,7 @@ import {
   USAGE,
   UsageError,
 } from "./scaffold/options.ts";
-import { planProject, writeProject } from "./scaffold/project.ts";
+import { planProject, replaceInPlace, writeProject } from "./scaffold/project.ts";
 
 const template = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -55,12 +55,37 @@ async function decide(argv: readonly string[]): Promise<ScaffoldOptions | null> 
     layer: choice("--layer", args.layer ?? (await ask?.layer()) ?? "memory", LAYERS),
     minimal: args.minimal || ((args.runtime === undefined && (await ask?.minimal())) ?? false),
     force: args.force,
+    inPlace: args.inPlace,
   };
+  if (options.inPlace) {
+    await assertFreshCopy(options.target);
+    return options;
+  }
   const existing = await readdir(options.target).catch(() => []);
   if (existing.length > 0 && !options.force) {
     throw new UsageError(`${target} is not empty. Choose an empty folder, or pass --force to write into it.`);
   }
   return options;
+}
+
+/**
+ * `--in-place` removes what a project does not need: only in a fresh copy of the template, never
+ * in a checkout with history (the template's own clone, or a project).
+ */
+async function assertFreshCopy(dir: string): Promise<void> {
+  const isTemplate = await Promise.all(
+    ["src/cli/create.ts", "bench", ".ci/run"].map((path) =>
+      stat(join(dir, path)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  if (!isTemplate.every(Boolean))
+    throw new UsageError(`--in-place: ${dir} is not a fresh copy of the template.`);
+  const branches = await readdir(join(dir, ".git", "refs", "heads")).catch(() => []);
+  if (branches.length > 0)
+    throw new UsageError(`--in-place: ${dir} is a git checkout with history; create a new project instead.`);
 }
 
 async function main(): Promise<void> {
@@ -76,8 +101,9 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const files = await planProject(template, options);
-  await writeProject(options.target, files);
+  const files = await planProject(options.inPlace ? options.target : template, options);
+  if (options.inPlace) await replaceInPlace(options.target, files);
+  else await writeProject(options.target, files);
   const where = relative(process.cwd(), options.target) || ".";
   const run = { bun: "bun run", deno: "deno task", node: "npm run" }[options.runtime];
   const install = options.runtime === "bun" ? "bun install" : "npm install";

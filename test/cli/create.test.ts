@@ -144,6 +144,51 @@ describeWithRedis("create", ({ url }) => {
   }
 });
 
+describe("bun create", () => {
+  it("turns bun create's copy of the template into a project (the bun-create postinstall hook)", async () => {
+    // bun create finds local templates in BUN_CREATE_DIR/<name>: a copy of this checkout, less its installs.
+    const templates = join(workspace, "bun-create-templates");
+    mkdirSync(join(templates, "hono-channels"), { recursive: true });
+    const copied = await run(
+      [
+        "bash",
+        "-c",
+        `tar -C "$0" --exclude=./node_modules --exclude=./.git -cf - . | tar -C "$1" -xf -`,
+        template,
+        join(templates, "hono-channels"),
+      ],
+      workspace,
+    );
+    expect(copied.code).toBe(0);
+    const dest = join(workspace, "from-bun-create");
+    const created = await run(["bun", "create", "hono-channels", dest, "--no-git"], workspace, {
+      BUN_CREATE_DIR: templates,
+    });
+    expect({ code: created.code, output: created.code === 0 ? "" : created.output }).toEqual({
+      code: 0,
+      output: "",
+    });
+    expect(existsSync(join(dest, "bench"))).toBe(false);
+    expect(existsSync(join(dest, ".ci"))).toBe(false);
+    expect(existsSync(join(dest, "src", "cli", "create.ts"))).toBe(false);
+    const pkg = JSON.parse(readFileSync(join(dest, "package.json"), "utf8"));
+    expect(pkg.name).toBe("from-bun-create");
+    expect(pkg["bun-create"]).toBeUndefined();
+    const tested = await run(["bun", "run", "test"], dest);
+    expect({ code: tested.code, output: tested.code === 0 ? "" : tested.output }).toEqual({
+      code: 0,
+      output: "",
+    });
+  }, 120_000);
+
+  it("refuses --in-place outside a fresh copy of the template", async () => {
+    const result = await run(["bun", createScript, template, "--in-place"], workspace);
+    expect(result.code).toBe(2);
+    expect(result.output).toMatch(/git checkout with history|not a fresh copy/);
+    expect(existsSync(join(template, "bench"))).toBe(true);
+  });
+});
+
 describe("create refuses a bad request, writing nothing", () => {
   let target: string;
   beforeAll(() => {

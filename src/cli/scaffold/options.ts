@@ -18,6 +18,8 @@ export interface ScaffoldOptions {
   minimal: boolean;
   /** Write into a folder that is not empty. */
   force: boolean;
+  /** The target is a fresh copy of the template (`bun create`): turn it into the project. */
+  inPlace: boolean;
 }
 
 /** A request `create` refuses: said plainly, exit code 2, nothing written. */
@@ -45,11 +47,12 @@ export interface ParsedArgs {
   force: boolean;
   yes: boolean;
   help: boolean;
+  inPlace: boolean;
 }
 
 /** Parses `argv` (without the runtime and script). */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const parsed: ParsedArgs = { minimal: false, force: false, yes: false, help: false };
+  const parsed: ParsedArgs = { minimal: false, force: false, yes: false, help: false, inPlace: false };
   const valued = { "--runtime": "runtime", "--layer": "layer", "--name": "name" } as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -60,6 +63,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       parsed[valued[flag as keyof typeof valued]] = value;
     } else if (flag === "--minimal" || flag === "--force" || flag === "--yes" || flag === "--help") {
       parsed[flag.slice(2) as "minimal" | "force" | "yes" | "help"] = true;
+    } else if (flag === "--in-place") {
+      parsed.inPlace = true;
     } else if (flag === "-h") {
       parsed.help = true;
     } else if (arg.startsWith("-")) {
@@ -90,4 +95,6 @@ Creates a Hono Channels project in TARGET.
   --name NAME               package name (default: TARGET's folder name)
   --force                   write into a folder that is not empty
   --yes                     ask nothing, take the defaults (also when there is no terminal)
+  --in-place                TARGET is a fresh copy of this template (what bun create makes):
+                            turn it into the project (bun create runs this for you)
 `;

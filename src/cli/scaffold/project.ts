@@ -3,7 +3,7 @@
  * template's own scaffolding), the starter app or its minimal cut, the starter's tests, and the
  * generated files. Not the template's benchmarks, CI or framework test suite.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { frameworkFiles, listTree } from "../tree.ts";
 import {
@@ -22,7 +22,7 @@ import type { ScaffoldOptions } from "./options.ts";
 export interface PlannedFile {
   path: string;
   from?: string;
-  content?: string;
+  content?: string | Uint8Array;
 }
 
 /** The starter's test files, and the ones a minimal project keeps. */
@@ -66,4 +66,20 @@ export async function writeProject(target: string, files: PlannedFile[]): Promis
     await mkdir(dirname(to), { recursive: true });
     await writeFile(to, file.content ?? (await readFile(file.from!)));
   }
+}
+
+/**
+ * Turns `dir`, a fresh copy of the template (what `bun create` makes), into the project: reads the
+ * planned files first (they come from `dir` itself), then removes everything but `node_modules`
+ * and `.git`, then writes them.
+ */
+export async function replaceInPlace(dir: string, files: PlannedFile[]): Promise<void> {
+  const contents = await Promise.all(
+    files.map(async (file) => ({ path: file.path, content: file.content ?? (await readFile(file.from!)) })),
+  );
+  for (const entry of await readdir(dir)) {
+    if (entry !== "node_modules" && entry !== ".git")
+      await rm(join(dir, entry), { recursive: true, force: true });
+  }
+  await writeProject(dir, contents);
 }
