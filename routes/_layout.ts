@@ -16,14 +16,18 @@ export function layout(title: string, body: Html, script: string): Html {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title}</title>
         <style>
-          body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem; }
-          #log { border: 1px solid #ccc; min-height: 8rem; padding: 0.5rem; white-space: pre-wrap; }
-          form { margin: 1rem 0; }
+          body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
+          #log { border: 1px solid #ccc; min-height: 8rem; padding: 0.5rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+          form { margin: 1rem 0; display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
+          input { font: inherit; max-width: 100%; padding: 0.25rem; }
+          button { font: inherit; padding: 0.25rem 0.75rem; }
+          output { font-weight: bold; }
+          pre { white-space: pre-wrap; overflow-wrap: anywhere; }
         </style>
       </head>
       <body>
         ${body}
-        <script>
+        <script type="module">
           const log = (line) => { document.getElementById("log").textContent += line + "\\n"; };
           const socketUrl = location.href.replace(/^http/, "ws");
           ${raw(script)}

@@ -11,7 +11,7 @@ export function GET(c: Context) {
         <p>Routes live in <code>routes/</code>, WebSocket consumers in <code>consumers/</code>. This page
           talks to <code>consumers/echo.ts</code>; try also <a href="/chat/lobby">/chat/lobby</a> and
           <a href="/live">/live</a>.</p>
-        <form id="form"><input id="text" autocomplete="off" placeholder="Say something" /> <button>Send</button></form>
+        <form id="form"><label for="text">Message</label> <input id="text" autocomplete="off" placeholder="Say something" /> <button>Send</button></form>
         <div id="log" aria-live="polite"></div>`,
       `const socket = new WebSocket(location.origin.replace(/^http/, "ws") + "/echo");
        socket.onopen = () => log("connected");

@@ -1,11 +1,16 @@
 /**
  * ws://host/chat/:room: a JSON chat room. Each `{ "text": "..." }` a client sends reaches every
- * member of the room as `{ "type": "chat.message", "user": "...", "text": "..." }`.
+ * member of the room as `{ "type": "chat.message", "user": "...", "text": "..." }`. A client that
+ * connects with `?presence=1` also hears who joins and leaves:
+ * `{ "type": "chat.presence", "user": "...", "event": "join" | "leave" }`.
  */
 import { JsonConsumer } from "hono-channels";
 
 /** The messages this room sends through the channel layer (also used by HTTP views). */
-export type ChatEvents = { "chat.message": { user: string; text: string } };
+export type ChatEvents = {
+  "chat.message": { user: string; text: string };
+  "chat.presence": { user: string; event: "join" | "leave" };
+};
 
 const ROOM = /^[\w-]{1,50}$/;
 const MAX_TEXT = 2000;
@@ -20,10 +25,23 @@ export default class ChatRoom extends JsonConsumer<ChatEvents> {
     return (this.scope.user?.name ?? this.scope.query.get("name") ?? "anon").slice(0, 50);
   }
 
+  /** Whether this client asked to hear joins and leaves (the chat page does; scripts may not want them). */
+  get wantsPresence(): boolean {
+    return this.scope.query.get("presence") === "1";
+  }
+
   override async connect() {
     if (!ROOM.test(this.scope.params.room ?? "")) return this.close();
     await this.groupAdd(this.group);
     await this.accept();
+    await this.groupSend(this.group, { type: "chat.presence", user: this.userName, event: "join" });
+  }
+
+  override async disconnect() {
+    // The room is already left: the others hear it, this connection does not.
+    if (ROOM.test(this.scope.params.room ?? "")) {
+      await this.groupSend(this.group, { type: "chat.presence", user: this.userName, event: "leave" });
+    }
   }
 
   override async receiveJson(data: unknown) {
@@ -37,6 +55,11 @@ export default class ChatRoom extends JsonConsumer<ChatEvents> {
       return;
     }
     await this.groupSend(this.group, { type: "chat.message", user: this.userName, text });
+  }
+
+  /** Runs on every member for each join and leave; passed on to clients that asked. */
+  async chatPresence(event: { type: "chat.presence" } & ChatEvents["chat.presence"]) {
+    if (this.wantsPresence) await this.sendJson(event);
   }
 
   /** Runs on every member for each `chat.message` sent to the room. */

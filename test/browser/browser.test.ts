@@ -1,12 +1,15 @@
 /**
  * The shipped pages in a real browser (Debian's Chromium, driven by playwright-core): two chat
- * pages talk through the server, and the origin check refuses a page from another site while
- * letting the server's own page in. Skipped with one line without Chromium; fails under CI=true.
+ * pages talk through the server, see each other join and leave, and reconnect by themselves when
+ * the server restarts; the dashboard's form pushes an update; the pages work at 360 px with
+ * labelled inputs; and the origin check refuses a page from another site while letting the
+ * server's own page in. Skipped with one line without Chromium; fails under CI=true.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { issueToken } from "../../src/security/auth.ts";
+import { freePort } from "../_support/redis.ts";
 import { type ServerProcess, startServer, TEST_SECRET } from "../server/_fixture.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -152,4 +155,85 @@ describeWithChromium("pages in Chromium", () => {
     expect(text).toBe("closed 1006");
     await Promise.all([own.close(), foreign.close()]);
   });
+
+  it("shows who joins and leaves the room", async () => {
+    const [ada, bob] = [await browser.newPage(), await browser.newPage()];
+    await ada.goto(new URL("/chat/presence", dev.url).href);
+    await waitForLog(ada, "connected as anon");
+    await ada.fill("#name", "ada");
+    await ada.dispatchEvent("#name", "change");
+    await waitForLog(ada, "connected as ada");
+    await bob.goto(new URL("/chat/presence", dev.url).href);
+    await bob.fill("#name", "bob");
+    await bob.dispatchEvent("#name", "change");
+    await waitForLog(ada, "* bob joined");
+    await bob.close();
+    expect(await waitForLog(ada, "* bob left")).toContain("* bob left");
+    await ada.close();
+  });
+
+  it("pushes an update from the dashboard's form to every open dashboard", async () => {
+    const [editor, viewer] = [await browser.newPage(), await browser.newPage()];
+    for (const page of [editor, viewer]) {
+      await page.goto(new URL("/live", dev.url).href);
+      await waitForLog(page, "connected");
+    }
+    await editor.fill("#topic", "shipments");
+    await editor.fill("#data", '{"late":3}');
+    await editor.click("button:has-text('Push to every dashboard')");
+    expect(await waitForLog(viewer, '"topic":"shipments"')).toContain('"data":{"late":3}');
+    expect(await waitForLog(editor, '"topic":"shipments"')).toContain('"type":"live.update"');
+    await Promise.all([editor.close(), viewer.close()]);
+  });
+
+  it("fits a 360 px wide screen, labels every input, and sends a message from the keyboard", async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 640 } });
+    for (const path of ["/chat/narrow", "/live", "/"]) {
+      await page.goto(new URL(path, dev.url).href);
+      await waitForLog(page, "connected");
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect({ path, width: Math.min(width, 360) }).toEqual({ path, width }); // no sideways scrolling
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll("input")]
+          .filter((input) => (input.labels?.length ?? 0) === 0)
+          .map((input) => input.id),
+      );
+      expect({ path, unlabelled }).toEqual({ path, unlabelled: [] });
+    }
+    await page.goto(new URL("/chat/narrow", dev.url).href);
+    await waitForLog(page, "connected as anon");
+    await page.focus("#text");
+    await page.keyboard.type("typed, not clicked");
+    await page.keyboard.press("Enter");
+    expect(await waitForLog(page, "anon: typed, not clicked")).toContain("anon: typed, not clicked");
+    await page.close();
+  });
+});
+
+describeWithChromium("the browser client across a server restart", () => {
+  it("reconnects by itself when the server comes back, and the room works again", async () => {
+    const port = String(await freePort());
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    let server = await startServer("bun", { PORT: port });
+    try {
+      const page = await browser.newPage();
+      await page.goto(new URL("/chat/restart", server.url).href);
+      await waitForLog(page, "connected as anon");
+      await server.stop("SIGKILL");
+      await page.waitForFunction(() =>
+        document.getElementById("status")?.textContent?.startsWith("reconnecting"),
+      );
+      server = await startServer("bun", { PORT: port });
+      await page.waitForFunction(() => document.getElementById("status")?.textContent === "open", undefined, {
+        timeout: 15_000,
+      });
+      await page.fill("#text", "after the restart");
+      await page.press("#text", "Enter");
+      expect(await waitForLog(page, "anon: after the restart")).toContain("anon: after the restart");
+      expect((await log(page)).match(/connected as anon/g)).toHaveLength(2);
+    } finally {
+      server.kill();
+      await browser.close();
+    }
+  }, 60_000);
 });
