@@ -1,0 +1,56 @@
+/**
+ * `RedisClusterChannelLayer`: the channel layer for many processes on a Redis Cluster
+ * (`CHANNEL_LAYER=redis-cluster`): this process's hub plus the cluster backplane, with group
+ * traffic spread over the shards by sharded pub/sub. Import it from `src/redis.ts`, or let the
+ * server build it from the settings; the public entry never loads ioredis.
+ */
+import { RedisClusterBackplane, type RedisClusterBackplaneOptions } from "./backplanes/redis-cluster.ts";
+import { DeliveryLayer } from "./delivery.ts";
+import type { LayerStatus, MessageMap, StatusReporting } from "./layer.ts";
+
+/** Options of the Redis Cluster layer. */
+export type RedisClusterLayerOptions = RedisClusterBackplaneOptions;
+
+/** A channel layer shared by every process connected to one Redis Cluster. */
+export class RedisClusterChannelLayer<M extends MessageMap = MessageMap>
+  extends DeliveryLayer<M>
+  implements StatusReporting
+{
+  readonly #backplane: RedisClusterBackplane;
+
+  constructor(options: RedisClusterLayerOptions = {}) {
+    const backplane = new RedisClusterBackplane(options);
+    super(options, backplane);
+    this.#backplane = backplane;
+  }
+
+  /** `connecting` until the cluster first answers, then `up` while every primary answers, else `down`. */
+  get status(): LayerStatus {
+    return this.#backplane.status;
+  }
+
+  /** Calls `listener` whenever the status changes; returns the way to stop. */
+  onStatus(listener: (status: LayerStatus) => void): () => void {
+    return this.#backplane.onStatus(listener);
+  }
+
+  /** Primaries (`host:port`) that did not answer the last once-a-second check. */
+  get shardsAway(): string[] {
+    return this.#backplane.shardsAway;
+  }
+
+  /** Messages for this process's channels dropped because the local channel was full. */
+  get droppedFull(): number {
+    return this.#backplane.droppedFull;
+  }
+
+  /** The channels of `group`, local and stored in Redis (for tests and inspection). */
+  async groupChannels(group: string): Promise<string[]> {
+    return [...this.hub.groupChannels(group), ...(await this.#backplane.storedMembers(group))];
+  }
+
+  /** What this process holds in memory: local channels and memberships, and group subscriptions. */
+  get size(): { channels: number; groups: number; memberships: number; subscriptions: number } {
+    return { ...this.hub.size, subscriptions: this.#backplane.subscriptions };
+  }
+}
