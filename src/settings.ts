@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, type Limits } from "./security/limits.ts";
 import { isValidOriginRule } from "./security/origin.ts";
 
 /** Channel layer backends that can be chosen with CHANNEL_LAYER. */
-export const CHANNEL_LAYERS = ["memory", "redis"] as const;
+export const CHANNEL_LAYERS = ["memory", "redis", "redis-cluster"] as const;
 
 /** Everything a deployment may change. */
 export interface Settings {
@@ -33,6 +33,8 @@ export interface Settings {
   redisUrl: string;
   /** `REDIS_PREFIX`: prefix of the layer's keys, so apps can share a Redis. Default `hc`. */
   redisPrefix: string;
+  /** `REDIS_CLUSTER_NODES`: comma-separated `host:port` seeds of the redis-cluster layer (required by it). */
+  redisClusterNodes: string[];
   /** `NODE_ENV=production`: same-host origins only by default, and SECRET_KEY required. */
   production: boolean;
   /** `ALLOWED_ORIGINS`: comma-separated origins (`https://a.com`, `*.example.com`, `*`); null = default. */
@@ -83,6 +85,7 @@ export function loadSettings(env: Environment = process.env): Settings {
       /^[\w.-]{1,50}$/,
       "letters, digits, _, . and - (1-50)",
     ),
+    redisClusterNodes: readClusterNodes(env, env.CHANNEL_LAYER?.trim() === "redis-cluster"),
     production,
     allowedOrigins: readOrigins(env),
     secretKey: readSecret(env, production),
@@ -180,6 +183,29 @@ function readRedisUrl(env: Environment): string {
     throw new SettingsError("REDIS_URL", `"${raw}" is not valid. Use a redis:// or rediss:// URL.`);
   }
   return raw;
+}
+
+function readClusterNodes(env: Environment, required: boolean): string[] {
+  const nodes = (env.REDIS_CLUSTER_NODES ?? "")
+    .split(",")
+    .map((node) => node.trim())
+    .filter((node) => node !== "");
+  if (nodes.length === 0 && required) {
+    throw new SettingsError(
+      "REDIS_CLUSTER_NODES",
+      "is required with CHANNEL_LAYER=redis-cluster. Use host:port seeds, such as 10.0.0.5:6379,10.0.0.6:6379.",
+    );
+  }
+  for (const node of nodes) {
+    const port = Number(/:(\d{1,5})$/.exec(node)?.[1]);
+    if (!/^([\w.-]+|\[[\da-fA-F:.]+\]):\d{1,5}$/.test(node) || port < 1 || port > 65535) {
+      throw new SettingsError(
+        "REDIS_CLUSTER_NODES",
+        `"${node}" is not valid. Use host:port, such as 10.0.0.5:6379.`,
+      );
+    }
+  }
+  return nodes;
 }
 
 function readPattern(

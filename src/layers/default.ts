@@ -35,9 +35,10 @@ export function setChannelLayer(layer: ChannelLayer): void {
   current = layer;
 }
 
-/** Builds the layer the settings describe. The Redis layer, and ioredis with it, loads only here. */
+/** Builds the layer the settings describe. The Redis layers, and ioredis with them, load only here. */
 export async function createChannelLayer(
-  settings: Pick<Settings, "channelLayer" | "layerOptions" | "redisUrl" | "redisPrefix"> = getSettings(),
+  settings: Pick<Settings, "channelLayer" | "layerOptions" | "redisUrl" | "redisPrefix"> &
+    Partial<Pick<Settings, "redisClusterNodes">> = getSettings(),
   logger?: Logger,
 ): Promise<ChannelLayer> {
   switch (settings.channelLayer) {
@@ -48,6 +49,15 @@ export async function createChannelLayer(
       return new RedisChannelLayer({
         ...settings.layerOptions,
         url: settings.redisUrl,
+        prefix: settings.redisPrefix,
+        logger,
+      });
+    }
+    case "redis-cluster": {
+      const { RedisClusterChannelLayer } = await import("./redis-cluster.ts");
+      return new RedisClusterChannelLayer({
+        ...settings.layerOptions,
+        nodes: settings.redisClusterNodes ?? [],
         prefix: settings.redisPrefix,
         logger,
       });
