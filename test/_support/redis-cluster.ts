@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import Redis from "ioredis";
 import { freePort, hasRedisServer } from "./redis.ts";
 
 /** One primary of the cluster. */
@@ -32,6 +33,10 @@ export interface RedisClusterProcess {
   shards: ClusterShard[];
   /** Runs redis-cli against one shard (for slot moves and checks); resolves with its output. */
   cli(port: number, ...args: string[]): Promise<string>;
+  /** The shard that owns the slot of `key` (with a hash tag, the tag's slot), and that slot. */
+  shardOf(key: string): Promise<{ shard: ClusterShard; slot: number }>;
+  /** Moves the slot of `key`, with its keys, to `to` (IMPORTING / MIGRATING / MIGRATE / SETSLOT NODE). */
+  moveSlotOf(key: string, to: ClusterShard): Promise<void>;
   /** Waits until every live shard reports `cluster_state:ok`. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -94,16 +99,57 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterProcess> 
     }
   };
   await waitHealthy();
+  const live = () => shards.find((shard) => shard.child) as ClusterShard;
+  const shardOf = async (key: string) => {
+    const slot = Number((await cli(live().port, "cluster", "keyslot", key)).trim());
+    const ranges = (await command(live().port, "cluster", "slots")) as Array<
+      [number, number, [string, number]]
+    >;
+    const range = ranges.find(([first, last]) => first <= slot && slot <= last);
+    const shard = shards.find((candidate) => candidate.port === range?.[2][1]);
+    if (!shard) throw new Error(`no shard owns slot ${slot}`);
+    return { shard, slot };
+  };
+  const moveSlotOf = async (key: string, to: ClusterShard) => {
+    const { shard: from, slot } = await shardOf(key);
+    if (from === to) return;
+    const ids = new Map<ClusterShard, string>();
+    for (const shard of shards) ids.set(shard, String(await command(shard.port, "cluster", "myid")));
+    await command(to.port, "cluster", "setslot", slot, "importing", ids.get(from) as string);
+    await command(from.port, "cluster", "setslot", slot, "migrating", ids.get(to) as string);
+    for (;;) {
+      const keys = (await command(from.port, "cluster", "getkeysinslot", slot, 100)) as string[];
+      if (keys.length === 0) break;
+      await command(from.port, "migrate", "127.0.0.1", to.port, "", 0, 5000, "keys", ...keys);
+    }
+    // The new owner first, then the old one (which tells its subscribers), then the rest.
+    for (const shard of [to, from, ...shards.filter((other) => other !== to && other !== from)]) {
+      await command(shard.port, "cluster", "setslot", slot, "node", ids.get(to) as string);
+    }
+  };
   return {
     nodes,
     shards,
     cli,
+    shardOf,
+    moveSlotOf,
     waitHealthy,
     async stop() {
       for (const shard of shards) await shard.kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** One command on one shard, through a short-lived direct connection. */
+async function command(port: number, ...args: Array<string | number>): Promise<unknown> {
+  const redis = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis.on("error", () => {});
+  try {
+    return await redis.call(String(args[0]), ...args.slice(1));
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function launch(dir: string, port: number, busPort: number): Subprocess {

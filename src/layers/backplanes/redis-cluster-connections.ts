@@ -3,14 +3,14 @@
  * subscribers (one subscriber connection per primary that owns a subscribed channel's slot), one
  * reading this process's inbox, and a pool for workers' blocking reads. Each client follows the
  * cluster's slot map on its own: ioredis refreshes it on MOVED, on a lost node and (for the
- * subscriber) every few seconds, and moves each sharded subscription to the slot's new owner.
+ * subscriber) every 2 seconds, and moves each sharded subscription to the slot's new owner.
  *
  * Unlike one Redis, a cluster is rarely all up or all down: a dead shard fails only the calls on
  * its slots (after ioredis's bounded redirection retries, about a second), the others go on. The
- * status says whether every primary answers: a once-a-second PING to each primary reports `down`
- * while one is dead or frozen, and `up` again when all answer.
+ * status says whether every primary serves: a once-a-second CLUSTER INFO to each primary of the
+ * slot map reports `down` while one is dead, frozen or not serving, and `up` again when all are.
  */
-import { Cluster, type ClusterNode, type ClusterOptions } from "ioredis";
+import { Cluster, type ClusterNode, type ClusterOptions, Redis } from "ioredis";
 import { LayerClosedError, LayerOutcomeUnknownError, LayerUnavailableError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { type LayerStatus, type StatusReporting, waitUntilUp } from "../layer.ts";
@@ -49,7 +49,9 @@ export class RedisClusterConnections implements StatusReporting {
   /** The shard channels held, so subscribe stays idempotent and close() is clean. */
   readonly #subscribed = new Set<string>();
   readonly #listeners = new Set<(status: LayerStatus) => void>();
-  /** Primaries (`host:port`) that did not answer the last PING. */
+  /** One connection per primary for the watchdog's check, by `host:port`. */
+  readonly #probes = new Map<string, Redis>();
+  /** Primaries (`host:port`) that did not answer the last check, or did not serve their slots. */
   #away = new Set<string>();
   #status: LayerStatus = "connecting";
   #watchdog: ReturnType<typeof setInterval>;
@@ -75,7 +77,7 @@ export class RedisClusterConnections implements StatusReporting {
     this.subscriber = new Cluster(options.nodes, {
       ...shared,
       shardedSubscribers: true,
-      slotsRefreshInterval: 5000,
+      slotsRefreshInterval: 2000,
     });
     // Its blocking reads wait up to a second by design: no command time bound.
     this.inboxReader = new Cluster(options.nodes, {
@@ -184,7 +186,13 @@ export class RedisClusterConnections implements StatusReporting {
     this.#closed = true;
     this.#markClosed();
     clearInterval(this.#watchdog);
-    for (const client of [this.command, this.subscriber, this.inboxReader, ...this.#blocking]) {
+    for (const client of [
+      this.command,
+      this.subscriber,
+      this.inboxReader,
+      ...this.#blocking,
+      ...this.#probes.values(),
+    ]) {
       client.disconnect();
     }
   }
@@ -212,26 +220,61 @@ export class RedisClusterConnections implements StatusReporting {
     return classifyCallError(error, this.#closed);
   }
 
-  /** PINGs every primary, one round at a time: a dead or frozen shard is `down` within seconds. */
+  /** Checks every primary once a second, one round at a time: a dead or frozen shard is `down` within seconds. */
   async #checkAnswering(): Promise<void> {
     if (this.#pinging || this.#closed || this.command.status !== "ready") return;
     this.#pinging = true;
     try {
+      // The slot map, not the client's pool: ioredis drops a dead node from its pool, while the
+      // map still names it as the owner of its slots.
+      const primaries = new Set(
+        this.command.slots.map((owners) => owners?.[0]).filter((key) => key !== undefined),
+      );
+      for (const [key, probe] of this.#probes) {
+        if (primaries.has(key)) continue;
+        probe.disconnect();
+        this.#probes.delete(key);
+      }
       const away = new Set<string>();
       await Promise.all(
-        this.command.nodes("master").map(async (node) => {
+        [...primaries].map(async (key) => {
           try {
-            await withTimeout(node.ping(), COMMAND_TIMEOUT_MS);
+            // Not PING: a restarted primary answers that before it serves its slots again.
+            const info = await withTimeout(this.#probe(key).cluster("INFO"), COMMAND_TIMEOUT_MS);
+            if (!String(info).includes("cluster_state:ok")) away.add(key);
           } catch {
-            away.add(`${node.options.host}:${node.options.port}`);
+            away.add(key);
           }
         }),
       );
+      if (this.#closed) return;
+      // A primary is back: have the subscriber rebuild its connection there now, rather than at
+      // the next step of ioredis's own backoff (up to 2 s later).
+      if ([...this.#away].some((key) => !away.has(key))) this.subscriber.refreshSlotsCache();
       this.#away = away;
     } finally {
       this.#pinging = false;
     }
     this.#updateStatus();
+  }
+
+  /** A connection of its own to one primary, only for the once-a-second check. */
+  #probe(key: string): Redis {
+    let probe = this.#probes.get(key);
+    if (!probe) {
+      const colon = key.lastIndexOf(":");
+      probe = new Redis({
+        host: key.slice(0, colon),
+        port: Number(key.slice(colon + 1)),
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: COMMAND_TIMEOUT_MS,
+        retryStrategy: (attempt: number) => Math.min(attempt * 50, RECONNECT_MAX_MS),
+      });
+      probe.on("error", () => {});
+      this.#probes.set(key, probe);
+    }
+    return probe;
   }
 
   #updateStatus(): void {
