@@ -10,10 +10,11 @@
  * status says whether every primary serves: a once-a-second CLUSTER INFO to each primary of the
  * slot map reports `down` while one is dead, frozen or not serving, and `up` again when all are.
  */
-import { Cluster, type ClusterNode, type ClusterOptions, Redis } from "ioredis";
-import { LayerClosedError, LayerOutcomeUnknownError, LayerUnavailableError } from "../../errors.ts";
+import { Cluster, type ClusterNode, type ClusterOptions } from "ioredis";
+import { LayerClosedError, LayerUnavailableError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { type LayerStatus, type StatusReporting, waitUntilUp } from "../layer.ts";
+import { ShardHealth, withTimeout } from "./redis-cluster-health.ts";
 import {
   COMMAND_TIMEOUT_MS,
   classifyCallError,
@@ -49,13 +50,13 @@ export class RedisClusterConnections implements StatusReporting {
   /** The shard channels held, so subscribe stays idempotent and close() is clean. */
   readonly #subscribed = new Set<string>();
   readonly #listeners = new Set<(status: LayerStatus) => void>();
-  /** One connection per primary for the watchdog's check, by `host:port`. */
-  readonly #probes = new Map<string, Redis>();
+  readonly #health = new ShardHealth();
   /** Primaries (`host:port`) that did not answer the last check, or did not serve their slots. */
   #away = new Set<string>();
   #status: LayerStatus = "connecting";
   #watchdog: ReturnType<typeof setInterval>;
   #pinging = false;
+  #again = false;
   #closed = false;
   #markClosed = () => {};
   readonly closing = new Promise<void>((resolve) => {
@@ -186,13 +187,8 @@ export class RedisClusterConnections implements StatusReporting {
     this.#closed = true;
     this.#markClosed();
     clearInterval(this.#watchdog);
-    for (const client of [
-      this.command,
-      this.subscriber,
-      this.inboxReader,
-      ...this.#blocking,
-      ...this.#probes.values(),
-    ]) {
+    this.#health.close();
+    for (const client of [this.command, this.subscriber, this.inboxReader, ...this.#blocking]) {
       client.disconnect();
     }
   }
@@ -222,31 +218,18 @@ export class RedisClusterConnections implements StatusReporting {
 
   /** Checks every primary once a second, one round at a time: a dead or frozen shard is `down` within seconds. */
   async #checkAnswering(): Promise<void> {
-    if (this.#pinging || this.#closed || this.command.status !== "ready") return;
+    if (this.#closed || this.command.status !== "ready") return;
+    // A client that became ready during a round must be seen by a round of its own.
+    if (this.#pinging) {
+      this.#again = true;
+      return;
+    }
     this.#pinging = true;
     try {
-      // The slot map, not the client's pool: ioredis drops a dead node from its pool, while the
-      // map still names it as the owner of its slots.
       const primaries = new Set(
         this.command.slots.map((owners) => owners?.[0]).filter((key) => key !== undefined),
       );
-      for (const [key, probe] of this.#probes) {
-        if (primaries.has(key)) continue;
-        probe.disconnect();
-        this.#probes.delete(key);
-      }
-      const away = new Set<string>();
-      await Promise.all(
-        [...primaries].map(async (key) => {
-          try {
-            // Not PING: a restarted primary answers that before it serves its slots again.
-            const info = await withTimeout(this.#probe(key).cluster("INFO"), COMMAND_TIMEOUT_MS);
-            if (!String(info).includes("cluster_state:ok")) away.add(key);
-          } catch {
-            away.add(key);
-          }
-        }),
-      );
+      const away = await this.#health.away(primaries);
       if (this.#closed) return;
       // A primary is back: have the subscriber rebuild its connection there now, rather than at
       // the next step of ioredis's own backoff (up to 2 s later).
@@ -256,25 +239,10 @@ export class RedisClusterConnections implements StatusReporting {
       this.#pinging = false;
     }
     this.#updateStatus();
-  }
-
-  /** A connection of its own to one primary, only for the once-a-second check. */
-  #probe(key: string): Redis {
-    let probe = this.#probes.get(key);
-    if (!probe) {
-      const colon = key.lastIndexOf(":");
-      probe = new Redis({
-        host: key.slice(0, colon),
-        port: Number(key.slice(colon + 1)),
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: COMMAND_TIMEOUT_MS,
-        retryStrategy: (attempt: number) => Math.min(attempt * 50, RECONNECT_MAX_MS),
-      });
-      probe.on("error", () => {});
-      this.#probes.set(key, probe);
+    if (this.#again) {
+      this.#again = false;
+      void this.#checkAnswering();
     }
-    return probe;
   }
 
   #updateStatus(): void {
@@ -285,13 +253,4 @@ export class RedisClusterConnections implements StatusReporting {
     this.#status = status;
     for (const listener of this.#listeners) listener(status);
   }
-}
-
-/** `promise`, or a rejection like ioredis's own command timeout if it does not settle in `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new LayerOutcomeUnknownError(new Error("Command timed out"))), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
