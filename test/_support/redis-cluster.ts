@@ -24,6 +24,10 @@ export interface ClusterShard {
   kill(): Promise<void>;
   /** Starts it again on the same ports, with its node id and slots, empty; waits until it answers. */
   restart(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Thaws it (SIGCONT). */
+  resume(): void;
 }
 
 /** A running private cluster. */
@@ -53,6 +57,7 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterProcess> 
       port,
       child: null as Subprocess | null,
       async kill() {
+        shard.child?.kill("SIGCONT"); // a paused shard dies as well
         shard.child?.kill("SIGKILL");
         await shard.child?.exited;
         shard.child = null;
@@ -61,6 +66,8 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterProcess> 
         shard.child = launch(dir, port, busPort);
         await waitForAnswer(port);
       },
+      pause: () => void shard.child?.kill("SIGSTOP"),
+      resume: () => void shard.child?.kill("SIGCONT"),
     };
     shards.push(shard);
   }

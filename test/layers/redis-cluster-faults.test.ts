@@ -61,13 +61,19 @@ async function deliveryResumes(
   return null;
 }
 
-/** A group name whose slot is on `shard` (or, with `not`, on another shard). */
-async function groupOn(cluster: RedisClusterProcess, shard: ClusterShard, not = false): Promise<string> {
-  for (let i = 0; ; i++) {
+/** `count` names (of groups or channels) whose slot is on `shard` (or, with `not`, on another shard). */
+async function namesOn(
+  cluster: RedisClusterProcess,
+  shard: ClusterShard,
+  count: number,
+  not = false,
+): Promise<string[]> {
+  const names: string[] = [];
+  for (let i = 0; names.length < count; i++) {
     const name = `room-${i}`;
-    const owner = (await cluster.shardOf(name)).shard;
-    if ((owner === shard) !== not) return name;
+    if (((await cluster.shardOf(name)).shard === shard) !== not) names.push(name);
   }
+  return names;
 }
 
 describeWithRedisCluster("RedisClusterChannelLayer under shard changes", ({ cluster }) => {
@@ -118,16 +124,25 @@ describeWithRedisCluster("RedisClusterChannelLayer under shard changes", ({ clus
     const receiver = await layerFor(prefix);
     const sender = await layerFor(prefix);
     const victim = cluster().shards[0] as ClusterShard;
-    const deadGroup = await groupOn(cluster(), victim);
-    const liveGroup = await groupOn(cluster(), victim, true);
-    const deadChannel = await groupOn(cluster(), victim); // plain channel names hash like group names
-    const liveChannel = await groupOn(cluster(), victim, true);
+    // Plain channel names hash like group names: the name is the hash tag.
+    const [deadGroup, deadChannel, workerChannel] = (await namesOn(cluster(), victim, 3)) as [
+      string,
+      string,
+      string,
+    ];
+    const [liveGroup, liveChannel] = (await namesOn(cluster(), victim, 2, true)) as [string, string];
     const onDead = await receiver.newChannel();
     const onLive = await receiver.newChannel();
     await receiver.groupAdd(deadGroup, onDead);
     await receiver.groupAdd(liveGroup, onLive);
     const seen: LayerStatus[] = [];
     receiver.onStatus((status) => seen.push(status));
+    // A worker waiting on a plain channel of the shard that dies: it waits out the outage.
+    const worker = receiver.receive(workerChannel).then(
+      (message) => ({ message }),
+      (error: unknown) => ({ error }),
+    );
+    await Bun.sleep(50); // the BLPOP is on the wire
 
     await victim.kill();
     try {
@@ -169,5 +184,39 @@ describeWithRedisCluster("RedisClusterChannelLayer under shard changes", ({ clus
     // The restarted shard came back empty: its scripts are loaded again on first use.
     await sender.send(deadChannel, { type: "again" });
     expect(await receiver.receive(deadChannel)).toEqual({ type: "again" });
+    await sender.send(workerChannel, { type: "job" });
+    expect(await worker).toEqual({ message: { type: "job" } });
   }, 40_000);
+
+  it("bounds calls on a frozen shard, reports it, and goes on with the others", async () => {
+    const prefix = `frozen-${crypto.randomUUID()}`;
+    const layer = await layerFor(prefix);
+    const victim = cluster().shards[1] as ClusterShard;
+    const [frozenChannel] = (await namesOn(cluster(), victim, 1)) as [string];
+    const [liveChannel] = (await namesOn(cluster(), victim, 1, true)) as [string];
+    victim.pause();
+    try {
+      // Written but never answered: it may or may not have happened, and the caller is told so
+      // within the 2 s command bound, not left waiting.
+      const started = performance.now();
+      const error = await layer.send(frozenChannel, { type: "stuck" }).then(
+        () => null,
+        (caught: unknown) => caught,
+      );
+      expect(["OUTCOME_UNKNOWN", "LAYER_UNAVAILABLE"]).toContain((error as ChannelsError).code);
+      expect(performance.now() - started).toBeLessThan(5000);
+      await layer.send(liveChannel, { type: "fine" });
+      expect(await layer.receive(liveChannel)).toEqual({ type: "fine" });
+      expect(await until(() => layer.status === "down", 5000)).toBe(true);
+    } finally {
+      victim.resume();
+    }
+    expect(await until(() => layer.status === "up", 15_000)).toBe(true);
+    await layer.send(frozenChannel, { type: "thawed" });
+    let message = await layer.receive(frozenChannel);
+    // The send that timed out may have been carried out when the shard woke: that is what
+    // OUTCOME_UNKNOWN warns of.
+    if (message.type === "stuck") message = await layer.receive(frozenChannel);
+    expect(message).toEqual({ type: "thawed" });
+  }, 30_000);
 });

@@ -80,9 +80,11 @@ export class RedisClusterConnections implements StatusReporting {
       shardedSubscribers: true,
       slotsRefreshInterval: 2000,
     });
-    // Its blocking reads wait up to a second by design: no command time bound.
+    // Its blocking reads wait up to a second by design: no command time bound, and so no ready
+    // check, which would then wait for a frozen shard forever (see blocking()).
     this.inboxReader = new Cluster(options.nodes, {
       ...shared,
+      enableReadyCheck: false,
       redisOptions: { maxRetriesPerRequest: 0 },
     });
     for (const client of [this.command, this.subscriber, this.inboxReader]) {
@@ -166,9 +168,17 @@ export class RedisClusterConnections implements StatusReporting {
   blocking(): Cluster {
     const idle = this.#idleBlocking.pop();
     if (idle) return idle;
-    // A worker's receive() may wait out an outage: its reads queue until the shard is back.
+    // A worker's receive() may wait out an outage: its reads queue until the cluster is back, and
+    // one whose shard is away is tried again every half second (not ioredis's 16 tries) until the
+    // shard returns or the connections close.
     const connection = new Cluster(this.#nodes, {
       clusterRetryStrategy: (attempt: number) => Math.min(attempt * 50, RECONNECT_MAX_MS),
+      maxRedirections: Number.MAX_SAFE_INTEGER,
+      // Its ready check asks a random node with no time bound: a frozen shard would hold it
+      // forever. Without it, a read on a shard that is not serving yet is simply tried again.
+      enableReadyCheck: false,
+      retryDelayOnFailover: RECONNECT_MAX_MS,
+      retryDelayOnClusterDown: RECONNECT_MAX_MS,
       redisOptions: { maxRetriesPerRequest: null },
     });
     connection.on("error", () => {});
