@@ -125,7 +125,8 @@ describeWithRedisCluster("RedisClusterChannelLayer under shard changes", ({ clus
     const sender = await layerFor(prefix);
     const victim = cluster().shards[0] as ClusterShard;
     // Plain channel names hash like group names: the name is the hash tag.
-    const [deadGroup, deadChannel, workerChannel] = (await namesOn(cluster(), victim, 3)) as [
+    const [deadGroup, deadChannel, workerChannel, leftGroup] = (await namesOn(cluster(), victim, 4)) as [
+      string,
       string,
       string,
       string,
@@ -135,6 +136,8 @@ describeWithRedisCluster("RedisClusterChannelLayer under shard changes", ({ clus
     const onLive = await receiver.newChannel();
     await receiver.groupAdd(deadGroup, onDead);
     await receiver.groupAdd(liveGroup, onLive);
+    const leaving = await receiver.newChannel();
+    await receiver.groupAdd(leftGroup, leaving);
     const seen: LayerStatus[] = [];
     receiver.onStatus((status) => seen.push(status));
     // A worker waiting on a plain channel of the shard that dies: it waits out the outage.
@@ -161,6 +164,8 @@ describeWithRedisCluster("RedisClusterChannelLayer under shard changes", ({ clus
         expect(["LAYER_UNAVAILABLE", "OUTCOME_UNKNOWN"]).toContain((error as ChannelsError).code);
         expect(performance.now() - started).toBeLessThan(5000);
       }
+      // A member leaves while its group's shard is away: that never fails, and never waits long.
+      await receiver.groupDiscard(leftGroup, leaving);
       // The other shards go on.
       await sender.groupSend(liveGroup, { type: "alive" });
       expect(await receiveWithin(receiver, onLive, 2000)).toEqual({ type: "alive" });
@@ -181,6 +186,15 @@ describeWithRedisCluster("RedisClusterChannelLayer under shard changes", ({ clus
       `redis-cluster-faults: delivery on the restarted shard resumed ${waited?.toFixed(0)} ms after "up"`,
     );
     expect(receiver.size.subscriptions).toBe(2);
+    // The group left during the outage was not subscribed again on the restarted shard.
+    const subscribers = async (group: string) =>
+      Number(
+        (await cluster().cli(victim.port, "pubsub", "shardnumsub", `${prefix}:gpub:{${group}}`)).split(
+          "\n",
+        )[1],
+      );
+    expect(await subscribers(deadGroup)).toBe(1);
+    expect(await subscribers(leftGroup)).toBe(0);
     // The restarted shard came back empty: its scripts are loaded again on first use.
     await sender.send(deadChannel, { type: "again" });
     expect(await receiver.receive(deadChannel)).toEqual({ type: "again" });

@@ -49,6 +49,8 @@ export class RedisClusterConnections implements StatusReporting {
   readonly #blocking = new Set<Cluster>();
   /** The shard channels held, so subscribe stays idempotent and close() is clean. */
   readonly #subscribed = new Set<string>();
+  /** Shard channels let go while the cluster was away: ioredis may still hold them. */
+  readonly #leftBehind = new Set<string>();
   readonly #listeners = new Set<(status: LayerStatus) => void>();
   readonly #health = new ShardHealth();
   /** Primaries (`host:port`) that did not answer the last check, or did not serve their slots. */
@@ -147,6 +149,7 @@ export class RedisClusterConnections implements StatusReporting {
   /** Holds a shard channel from now on, across reconnects, failovers and slot moves. */
   async subscribe(channel: string): Promise<void> {
     if (this.#subscribed.has(channel)) return;
+    this.#leftBehind.delete(channel); // wanted again: the watchdog must not let it go now
     try {
       // The sharded subscriber of a dead shard queues the command until it reconnects: bound it.
       await this.call(() => withTimeout(this.subscriber.ssubscribe(channel), COMMAND_TIMEOUT_MS));
@@ -158,10 +161,23 @@ export class RedisClusterConnections implements StatusReporting {
     this.#subscribed.add(channel);
   }
 
-  /** Lets a shard channel go. Best effort: if its shard is down, the subscription died with it. */
+  /**
+   * Lets a shard channel go. Best effort, never rejects: if ioredis refused the command (the
+   * cluster was away), it still holds the channel and would subscribe it again on reconnect, so
+   * the watchdog tries again once the cluster is back.
+   */
   async unsubscribe(channel: string): Promise<void> {
     if (!this.#subscribed.delete(channel)) return;
-    await withTimeout(this.subscriber.sunsubscribe(channel), COMMAND_TIMEOUT_MS).catch(() => {});
+    await this.#letGo(channel);
+  }
+
+  async #letGo(channel: string): Promise<void> {
+    try {
+      await withTimeout(this.subscriber.sunsubscribe(channel), COMMAND_TIMEOUT_MS);
+      this.#leftBehind.delete(channel);
+    } catch {
+      this.#leftBehind.add(channel);
+    }
   }
 
   /** A cluster client for one blocking read; give it back with `release`. */
@@ -245,6 +261,11 @@ export class RedisClusterConnections implements StatusReporting {
       // the next step of ioredis's own backoff (up to 2 s later).
       if ([...this.#away].some((key) => !away.has(key))) this.subscriber.refreshSlotsCache();
       this.#away = away;
+      if (this.subscriber.status === "ready") {
+        for (const channel of [...this.#leftBehind]) {
+          if (this.#leftBehind.has(channel)) void this.#letGo(channel);
+        }
+      }
     } finally {
       this.#pinging = false;
     }
