@@ -193,7 +193,7 @@ function readClusterNodes(env: Environment, required: boolean): string[] {
   if (nodes.length === 0 && required) {
     throw new SettingsError(
       "REDIS_CLUSTER_NODES",
-      "is required with CHANNEL_LAYER=redis-cluster. Use host:port seeds, such as 10.0.0.5:6379,10.0.0.6:6379.",
+      "not set, and CHANNEL_LAYER=redis-cluster needs it. Use host:port seeds, such as 10.0.0.5:6379,10.0.0.6:6379.",
     );
   }
   for (const node of nodes) {

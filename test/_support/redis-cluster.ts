@@ -34,7 +34,10 @@ export interface ClusterShard {
 export interface RedisClusterProcess {
   /** `host:port` seeds, as REDIS_CLUSTER_NODES takes them (comma-separated). */
   nodes: string[];
+  /** The primaries, as created (after a failover, `shardOf` may name `replica` instead). */
   shards: ClusterShard[];
+  /** With `{ replica: true }`: a replica of the last primary, to fail over to. */
+  replica: ClusterShard | null;
   /** Runs redis-cli against one shard (for slot moves and checks); resolves with its output. */
   cli(port: number, ...args: string[]): Promise<string>;
   /** The shard that owns the slot of `key` (with a hash tag, the tag's slot), and that slot. */
@@ -46,11 +49,11 @@ export interface RedisClusterProcess {
   stop(): Promise<void>;
 }
 
-/** Starts a 3-primary cluster on free ports and waits until it serves every slot. */
-export async function startRedisCluster(size = 3): Promise<RedisClusterProcess> {
+/** Starts a 3-primary cluster on free ports (with `replica`, plus a replica of the last primary) and waits until it serves every slot. */
+export async function startRedisCluster(options: { replica?: boolean } = {}): Promise<RedisClusterProcess> {
   const dir = mkdtempSync(join(tmpdir(), "hc-cluster-"));
   const shards: Array<ClusterShard & { child: Subprocess | null }> = [];
-  for (let i = 0; i < size; i++) {
+  for (let i = 0; i < (options.replica ? 4 : 3); i++) {
     const port = await freePort();
     const busPort = await freePort();
     const shard = {
@@ -85,6 +88,7 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterProcess> 
     if ((await child.exited) !== 0) throw new Error(`redis-cli ${args.join(" ")}: ${err || out}`);
     return out;
   };
+  const replica = (options.replica && shards.pop()) || null;
   const nodes = shards.map((shard) => `127.0.0.1:${shard.port}`);
   await cli(
     (shards[0] as ClusterShard).port,
@@ -106,14 +110,38 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterProcess> 
     }
   };
   await waitHealthy();
-  const live = () => shards.find((shard) => shard.child) as ClusterShard;
+  if (replica) {
+    const primary = shards.at(-1) as ClusterShard;
+    const id = String(await command(primary.port, "cluster", "myid"));
+    await cli(
+      primary.port,
+      "--cluster",
+      "add-node",
+      `127.0.0.1:${replica.port}`,
+      `127.0.0.1:${primary.port}`,
+    );
+    // Joined as an empty primary; make it this primary's replica once it knows the primary.
+    for (;;) {
+      const replicated = await command(replica.port, "cluster", "replicate", id).then(
+        () => true,
+        () => false,
+      );
+      if (replicated) break;
+      await Bun.sleep(50);
+    }
+    while (!String(await command(replica.port, "info", "replication")).includes("master_link_status:up")) {
+      await Bun.sleep(50);
+    }
+  }
+  const all = replica ? [...shards, replica] : shards;
+  const live = () => all.find((shard) => shard.child) as ClusterShard;
   const shardOf = async (key: string) => {
     const slot = Number((await cli(live().port, "cluster", "keyslot", key)).trim());
     const ranges = (await command(live().port, "cluster", "slots")) as Array<
       [number, number, [string, number]]
     >;
     const range = ranges.find(([first, last]) => first <= slot && slot <= last);
-    const shard = shards.find((candidate) => candidate.port === range?.[2][1]);
+    const shard = all.find((candidate) => candidate.port === range?.[2][1]);
     if (!shard) throw new Error(`no shard owns slot ${slot}`);
     return { shard, slot };
   };
@@ -137,12 +165,13 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterProcess> 
   return {
     nodes,
     shards,
+    replica,
     cli,
     shardOf,
     moveSlotOf,
     waitHealthy,
     async stop() {
-      for (const shard of shards) await shard.kill();
+      for (const shard of all) await shard.kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -209,6 +238,7 @@ async function waitForAnswer(port: number, timeoutMs = 10_000): Promise<void> {
 export function describeWithRedisCluster(
   name: string,
   suite: (context: { cluster: () => RedisClusterProcess }) => void,
+  options: { replica?: boolean } = {},
 ): void {
   if (!hasRedisServer() || Bun.which("redis-cli") === null) {
     if (process.env.CI) {
@@ -226,7 +256,7 @@ export function describeWithRedisCluster(
   let running: RedisClusterProcess | null = null;
   describe(name, () => {
     beforeAll(async () => {
-      running = await startRedisCluster();
+      running = await startRedisCluster(options);
     }, 30_000);
     afterAll(async () => {
       await running?.stop();

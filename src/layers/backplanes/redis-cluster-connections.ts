@@ -257,9 +257,15 @@ export class RedisClusterConnections implements StatusReporting {
       );
       const away = await this.#health.away(primaries);
       if (this.#closed) return;
-      // A primary is back: have the subscriber rebuild its connection there now, rather than at
-      // the next step of ioredis's own backoff (up to 2 s later).
-      if ([...this.#away].some((key) => !away.has(key))) this.subscriber.refreshSlotsCache();
+      // A primary is away: ask for the slot map each round, so that a failover (a replica now owns
+      // its slots) is seen even if no call touched those slots. A primary is back: have the
+      // subscriber rebuild its connection there now, not at the next step of ioredis's backoff.
+      if (away.size > 0) {
+        this.command.refreshSlotsCache();
+        this.subscriber.refreshSlotsCache();
+      } else if (this.#away.size > 0) {
+        this.subscriber.refreshSlotsCache();
+      }
       this.#away = away;
       if (this.subscriber.status === "ready") {
         for (const channel of [...this.#leftBehind]) {
