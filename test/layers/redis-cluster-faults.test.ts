@@ -1,10 +1,13 @@
 /**
- * The cluster layer when shards change under it, on a private 3-primary cluster:
+ * The cluster layer when shards change under it, on a private 3-primary cluster (the last
+ * primary with a replica):
  * - a slot moves to another shard (resharding): the group's sharded subscription and its stored
  *   memberships follow, and group messages reach the members again;
  * - a shard is killed (SIGKILL) and restarted empty: calls that need it fail with the layer's
  *   errors while calls on the other shards go on, the status says `down` and names the shard,
- *   and once it is back the status is `up` and the group's subscription on it works again.
+ *   and once it is back the status is `up` and the group's subscription on it works again;
+ * - a shard is frozen (SIGSTOP): calls on it end within the 2 s bound, the others go on;
+ * - a primary with a replica dies: the replica takes over, and the subscription follows it.
  * Pub/sub is at most once: a message published while a slot moves may be lost, so the tests wait
  * for delivery to resume rather than for one given message.
  */
