@@ -159,6 +159,8 @@ describeWithRedisCluster(
           () => sender.groupSend(deadGroup, { type: "lost" }),
           () => sender.send(deadChannel, { type: "lost" }),
           () => sender.groupAdd(deadGroup, "worker.jobs"),
+          // A local member joining: its process cannot subscribe on the dead shard.
+          async () => sender.groupAdd(deadGroup, await sender.newChannel()),
         ]) {
           const started = performance.now();
           const error = await call().then(
@@ -191,6 +193,7 @@ describeWithRedisCluster(
         `redis-cluster-faults: delivery on the restarted shard resumed ${waited?.toFixed(0)} ms after "up"`,
       );
       expect(receiver.size.subscriptions).toBe(2);
+      expect(sender.size.subscriptions).toBe(0); // the join that failed left no subscription
       // The group left during the outage was not subscribed again on the restarted shard.
       const subscribers = async (group: string) =>
         Number(
