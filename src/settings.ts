@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, type Limits } from "./security/limits.ts";
 import { isValidOriginRule } from "./security/origin.ts";
 
 /** Channel layer backends that can be chosen with CHANNEL_LAYER. */
-export const CHANNEL_LAYERS = ["memory", "redis", "channels_redis"] as const;
+export const CHANNEL_LAYERS = ["memory", "redis", "redis-cluster", "channels_redis"] as const;
 
 /** Everything a deployment may change. */
 export interface Settings {
@@ -33,6 +33,8 @@ export interface Settings {
   redisUrl: string;
   /** `REDIS_PREFIX`: prefix of the layer's keys, so apps can share a Redis. Default `hc` (`asgi` for channels_redis). */
   redisPrefix: string;
+  /** `REDIS_CLUSTER_NODES`: comma-separated `host:port` seeds of the redis-cluster layer (required by it). */
+  redisClusterNodes: string[];
   /**
    * `CHANNEL_ENCRYPTION_KEYS`: comma-separated keys, channels_redis's `symmetric_encryption_keys`
    * (the first encrypts, any decrypts). channels_redis layer only. Default none.
@@ -96,6 +98,7 @@ export function loadSettings(env: Environment = process.env): Settings {
       /^[\w.:-]{1,50}$/,
       "letters, digits, _, ., : and - (1-50)",
     ),
+    redisClusterNodes: readClusterNodes(env, channelLayer === "redis-cluster"),
     channelEncryptionKeys: readEncryptionKeys(env, channelLayer),
     runWorkers: readChoice(env, "RUN_WORKERS", ["true", "false"] as const, "true") === "true",
     metrics: readChoice(env, "METRICS", ["true", "false"] as const, "true") === "true",
@@ -212,6 +215,30 @@ function readEncryptionKeys(env: Environment, channelLayer: Settings["channelLay
     );
   }
   return keys;
+}
+
+/** `REDIS_CLUSTER_NODES`: `host:port` seeds, required by the redis-cluster layer. */
+function readClusterNodes(env: Environment, required: boolean): string[] {
+  const nodes = (env.REDIS_CLUSTER_NODES ?? "")
+    .split(",")
+    .map((node) => node.trim())
+    .filter((node) => node !== "");
+  if (nodes.length === 0 && required) {
+    throw new SettingsError(
+      "REDIS_CLUSTER_NODES",
+      "not set, and CHANNEL_LAYER=redis-cluster needs it. Use host:port seeds, such as 10.0.0.5:6379,10.0.0.6:6379.",
+    );
+  }
+  for (const node of nodes) {
+    const port = Number(/:(\d{1,5})$/.exec(node)?.[1]);
+    if (!/^([\w.-]+|\[[\da-fA-F:.]+\]):\d{1,5}$/.test(node) || port < 1 || port > 65535) {
+      throw new SettingsError(
+        "REDIS_CLUSTER_NODES",
+        `"${node}" is not valid. Use host:port, such as 10.0.0.5:6379.`,
+      );
+    }
+  }
+  return nodes;
 }
 
 function readPattern(

@@ -35,12 +35,13 @@ export function setChannelLayer(layer: ChannelLayer): void {
   current = layer;
 }
 
-/** Builds the layer the settings describe. The Redis layer, and ioredis with it, loads only here. */
+/** Builds the layer the settings describe. The Redis layers, and ioredis with them, load only here. */
 export async function createChannelLayer(
   settings: Pick<
     Settings,
     "channelLayer" | "layerOptions" | "redisUrl" | "redisPrefix" | "channelEncryptionKeys"
-  > = getSettings(),
+  > &
+    Partial<Pick<Settings, "redisClusterNodes">> = getSettings(),
   logger?: Logger,
 ): Promise<ChannelLayer> {
   switch (settings.channelLayer) {
@@ -62,6 +63,15 @@ export async function createChannelLayer(
         url: settings.redisUrl,
         prefix: settings.redisPrefix,
         encryptionKeys: settings.channelEncryptionKeys,
+        logger,
+      });
+    }
+    case "redis-cluster": {
+      const { RedisClusterChannelLayer } = await import("./redis-cluster.ts");
+      return new RedisClusterChannelLayer({
+        ...settings.layerOptions,
+        nodes: settings.redisClusterNodes ?? [],
+        prefix: settings.redisPrefix,
         logger,
       });
     }

@@ -181,6 +181,22 @@ export function backplaneContract(name: string, factory: BackendFactory, canFail
       expect(await until(() => far.sink.messages.length === 1)).toBe(true);
     });
 
+    it("holds a lease for one process at a time: renewed by its holder, taken by another once released or lapsed", async () => {
+      const { layers } = await processes(2);
+      const [a, b] = layers.map(({ backplane }) => backplane) as [Backplane, Backplane];
+      if (!a.acquireLease || !a.releaseLease) return; // a backplane without leases: tasks refuse it
+      const name = `lease-${crypto.randomUUID()}`;
+      expect(await a.acquireLease(name, "a", 10_000)).toBe(true);
+      expect(await b.acquireLease!(name, "b", 10_000)).toBe(false);
+      expect(await a.acquireLease(name, "a", 10_000)).toBe(true); // renewed
+      await b.releaseLease!(name, "b"); // not the holder: nothing happens
+      expect(await b.acquireLease!(name, "b", 10_000)).toBe(false);
+      await a.releaseLease(name, "a");
+      expect(await b.acquireLease!(name, "b", 150)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // b's lease lapses
+      expect(await a.acquireLease(name, "a", 10_000)).toBe(true);
+    });
+
     if (canFail)
       it("fails calls with LayerUnavailableError while the backend is away, then works", async () => {
         const { backend, layers } = await processes(2);

@@ -55,6 +55,8 @@ describeWithRedis("channels_redis wire: bad input", ({ url }) => {
     const stranger = await layerWith(prefix, { encryptionKeys: ["someone else's"] });
     const friend = await layerWith(prefix, { encryptionKeys: ["ours"] });
     await stranger.send("jobs", { type: "unreadable" });
+    // Scores are send times: a later millisecond puts the readable one behind the unreadable one.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await friend.send("jobs", { type: "readable" });
     expect(await reader.receive("jobs", { signal: AbortSignal.timeout(5000) })).toEqual({ type: "readable" });
     expect(logger.errors).toEqual(["channels_redis layer: unreadable message"]);

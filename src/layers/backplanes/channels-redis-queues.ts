@@ -3,10 +3,9 @@
  * first, as channels_redis pops them: draining this process's inboxes, and a worker's `receive()`
  * on a plain channel.
  */
-import type Redis from "ioredis";
 import { LayerClosedError } from "../../errors.ts";
 import type { RedisConnections } from "./redis-connections.ts";
-import { blockingRead, sleep } from "./redis-queues.ts";
+import { blockingRead, type QueueConnections, type RedisClient, sleep } from "./redis-queues.ts";
 
 /** One popped member of a sorted set: the stored message and its score (send time, seconds). */
 export interface Popped {
@@ -55,7 +54,7 @@ export interface SortedSetRead<T> {
 
 /** The next message queued on the sorted set at `key` that `accept` takes; `signal` cancels the wait. */
 export function receiveFromSortedSet<T>(
-  redis: RedisConnections,
+  redis: QueueConnections,
   key: string,
   how: SortedSetRead<T>,
   signal?: AbortSignal,
@@ -65,8 +64,8 @@ export function receiveFromSortedSet<T>(
 
 /** BZPOPMINs `key` until `accept` takes a member, the signal aborts or the connections close. */
 async function readSortedSet<T>(
-  redis: RedisConnections,
-  connection: Redis,
+  redis: QueueConnections,
+  connection: RedisClient,
   key: string,
   how: SortedSetRead<T>,
   signal: AbortSignal | undefined,

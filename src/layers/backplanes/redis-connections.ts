@@ -21,11 +21,11 @@ import {
 import type { Logger } from "../../log.ts";
 import { type LayerStatus, type StatusReporting, waitUntilUp } from "../layer.ts";
 
-const RECONNECT_MAX_MS = 500;
+export const RECONNECT_MAX_MS = 500;
 /** How long any command may wait for its answer. */
-const COMMAND_TIMEOUT_MS = 2000;
+export const COMMAND_TIMEOUT_MS = 2000;
 /** How often an idle connection is checked for answering at all. */
-const WATCHDOG_INTERVAL_MS = 1000;
+export const WATCHDOG_INTERVAL_MS = 1000;
 // ioredis's words for a command it refused to write: nothing reached Redis.
 const NOT_SENT = /^(Stream isn't writeable|Connection is closed)/;
 
@@ -204,19 +204,11 @@ export class RedisConnections implements StatusReporting {
     }
   }
 
-  /** Sorts a failed call: never written, or written with no answer. */
+  /** Sorts a failed call; one that timed out means Redis stopped answering. */
   #classify(error: unknown): Error {
-    // Our own errors, a caller's abort (AbortSignal.timeout() aborts with a "TimeoutError", which
-    // says nothing about Redis) and Redis's own refusals (it answered) pass through as they are.
-    const name = (error as Error)?.name;
-    if (error instanceof ChannelsError || name === "AbortError" || name === "TimeoutError")
-      return error as Error;
-    if (this.#closed) return new LayerClosedError();
-    if ((error as Error)?.name === "ReplyError" || NOT_SENT.test((error as Error)?.message ?? "")) {
-      return new LayerUnavailableError(error);
-    }
-    if (/timed out/i.test((error as Error)?.message ?? "")) this.#setStalled(true);
-    return new LayerOutcomeUnknownError(error);
+    const sorted = classifyCallError(error, this.#closed);
+    if (sorted instanceof LayerOutcomeUnknownError && timedOut(error)) this.#setStalled(true);
+    return sorted;
   }
 
   /** PINGs once a second, one at a time: a Redis that stops answering is `down` within a few seconds. */
@@ -261,4 +253,26 @@ export class RedisConnections implements StatusReporting {
     this.#status = status;
     for (const listener of this.#listeners) listener(status);
   }
+}
+
+/**
+ * Sorts a failed Redis call: never written (`LayerUnavailableError`), or written with no answer
+ * (`LayerOutcomeUnknownError`: it may have been carried out). Shared with the cluster backplane.
+ */
+export function classifyCallError(error: unknown, closed: boolean): Error {
+  // Our own errors, a caller's abort (AbortSignal.timeout() aborts with a "TimeoutError", which
+  // says nothing about Redis) and Redis's own refusals (it answered) pass through as they are.
+  const name = (error as Error)?.name;
+  if (error instanceof ChannelsError || name === "AbortError" || name === "TimeoutError")
+    return error as Error;
+  if (closed) return new LayerClosedError();
+  if ((error as Error)?.name === "ReplyError" || NOT_SENT.test((error as Error)?.message ?? "")) {
+    return new LayerUnavailableError(error);
+  }
+  return new LayerOutcomeUnknownError(error);
+}
+
+/** Whether a call failed because its answer did not come within the command time bound. */
+export function timedOut(error: unknown): boolean {
+  return /timed out/i.test((error as Error)?.message ?? "");
 }

@@ -1,12 +1,34 @@
 /**
- * The Redis backplane's blocking reads: draining this process's inbox (messages other processes
- * sent to its channels) and a worker's `receive()` on a plain channel's list.
+ * The Redis backplanes' blocking reads: draining this process's inbox (messages other processes
+ * sent to its channels) and a worker's `receive()` on a plain channel's list. Both backplanes use
+ * them: one Redis (`RedisConnections`) and a cluster (`RedisClusterConnections`), whose clients
+ * answer the same commands.
  */
-import type Redis from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { LayerClosedError } from "../../errors.ts";
 import type { Message } from "../layer.ts";
-import type { RedisConnections } from "./redis-connections.ts";
 import { decodeEntry } from "./redis-entries.ts";
+
+/** A client of one Redis or of a cluster: the commands used here are the same on both. */
+export type RedisClient = Redis | Cluster;
+
+/** What the reads need of a backplane's connections. */
+export interface QueueConnections {
+  readonly closed: boolean;
+  /** Runs a call, turning connection failures into the layer's errors. */
+  call<T>(run: () => Promise<T>): Promise<T>;
+  readonly command: RedisClient;
+  /** The connection that blocks on this process's inbox, and nothing else. */
+  readonly inboxReader: RedisClient;
+  /** A connection for one blocking read; given back with `release`. */
+  blocking(): RedisClient;
+  release(connection: RedisClient): void;
+  /**
+   * Settles when the connections close, for clients that do not end a read queued while they
+   * were still connecting (ioredis's Cluster): the read then ends with the connections.
+   */
+  readonly closing?: Promise<void>;
+}
 
 // Inbox entries taken per round trip once one has arrived.
 const INBOX_BATCH = 100;
@@ -15,7 +37,7 @@ const BLOCK_SECONDS = 1;
 
 /** Hands every entry pushed onto `inbox` to `takeIn`, in order, until the connections close. */
 export async function drainInbox(
-  redis: RedisConnections,
+  redis: QueueConnections,
   inbox: string,
   takeIn: (entry: string) => void,
 ): Promise<void> {
@@ -55,7 +77,7 @@ interface ListTiming {
 
 /** The next unexpired message of the list at `key`; `signal` cancels the wait. */
 export function receiveFromList(
-  redis: RedisConnections,
+  redis: QueueConnections,
   key: string,
   timing: ListTiming,
   signal?: AbortSignal,
@@ -68,8 +90,8 @@ export function receiveFromList(
  * abort itself and put back what it popped).
  */
 export async function blockingRead<T>(
-  redis: RedisConnections,
-  read: (connection: Redis) => Promise<T>,
+  redis: QueueConnections,
+  read: (connection: RedisClient) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
   signal?.throwIfAborted();
@@ -96,14 +118,15 @@ export async function blockingRead<T>(
 
 /** BLPOPs `key` until an unexpired entry arrives, the signal aborts or the connections close. */
 async function readList(
-  redis: RedisConnections,
-  connection: Redis,
+  redis: QueueConnections,
+  connection: RedisClient,
   key: string,
   timing: ListTiming,
   signal: AbortSignal | undefined,
 ): Promise<Message> {
   for (;;) {
-    const popped = await connection.blpop(key, BLOCK_SECONDS);
+    const read = connection.blpop(key, BLOCK_SECONDS);
+    const popped = redis.closing ? await Promise.race([read, redis.closing.then(() => null)]) : await read;
     if (signal?.aborted || redis.closed) {
       // Nobody waits for it any more: put it back where it was. BLPOP deleted the list if that
       // was its last entry, so the TTL every queued list carries is set again with it.

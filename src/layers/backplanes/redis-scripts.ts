@@ -6,7 +6,7 @@
  * the expiry with a pattern match and builds an entry by concatenation, never decoding a message.
  */
 import { createHash } from "node:crypto";
-import type Redis from "ioredis";
+import type { RedisClient } from "./redis-queues.ts";
 
 /** A script sent once and then called by its SHA1. */
 export class LuaScript {
@@ -18,7 +18,7 @@ export class LuaScript {
     this.#sha = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(redis: Redis, keys: string[], args: Array<string | number | Buffer>): Promise<unknown> {
+  async run(redis: RedisClient, keys: string[], args: Array<string | number | Buffer>): Promise<unknown> {
     try {
       return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
     } catch (error) {
