@@ -53,7 +53,7 @@ async function decide(argv: readonly string[]): Promise<ScaffoldOptions | null> 
       RUNTIMES,
     ),
     layer: choice("--layer", args.layer ?? (await ask?.layer()) ?? "memory", LAYERS),
-    minimal: args.minimal || ((args.runtime === undefined && (await ask?.minimal())) ?? false),
+    minimal: args.minimal || ((await ask?.minimal()) ?? false),
     force: args.force,
     inPlace: args.inPlace,
   };
