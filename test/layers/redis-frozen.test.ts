@@ -111,7 +111,8 @@ describeWithRedis(
       const error = await rejection(worker.receive("worker.jobs"));
       expect((error as LayerUnavailableError).code).toBe("LAYER_UNAVAILABLE");
       server()!.resume();
-      await waitUntilUp(worker, 5000);
+      // Both saw the freeze; each is back once its own watchdog has heard Redis again.
+      await Promise.all([waitUntilUp(worker, 5000), waitUntilUp(sender, 5000)]);
       await sender.send("worker.jobs", { type: "job", n: 1 });
       // The refused receive() left nothing reading: the job waits for the next receive().
       expect(await worker.receive("worker.jobs")).toEqual({ type: "job", n: 1 });
