@@ -149,6 +149,16 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
     };
   }
 
+  /**
+   * Messages waiting on `channel` for a `receive()` (a worker's backlog): in the backend for a
+   * plain channel of a shared layer, else in this process.
+   */
+  async queued(channel: string): Promise<number> {
+    const backplane = this.#backplane;
+    if (backplane?.queued && !this.#isLocal(channel)) return backplane.queued(channel);
+    return this.hub.queued(channel);
+  }
+
   /** Group messages skipped here because the member's channel was full. */
   get skippedFull(): number {
     return this.hub.skippedFull;

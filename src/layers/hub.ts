@@ -206,6 +206,11 @@ export class Hub {
     this.#groups.clear();
   }
 
+  /** Messages waiting in `channel`'s buffer for a `receive()`: a worker's backlog. */
+  queued(channel: string): number {
+    return this.#channels.get(channel)?.buffer.length ?? 0;
+  }
+
   /** How much the hub holds: for leak checks. */
   get size(): { channels: number; groups: number; memberships: number } {
     let memberships = 0;

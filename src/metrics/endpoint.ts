@@ -7,7 +7,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Context, Handler } from "hono";
 import type { Client } from "../adapters/runtime.ts";
-import { type MetricsSources, renderMetrics } from "./prometheus.ts";
+import { type MetricsSources, renderMetrics, workerBacklog } from "./prometheus.ts";
 
 /** Options of the endpoint. */
 export interface MetricsOptions {
@@ -22,7 +22,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
 /** The handler for GET /metrics. */
 export function metricsHandler(options: MetricsOptions): Handler {
-  return (c) => {
+  return async (c) => {
     if (options.token !== null) {
       const sent = /^Bearer (\S+)$/.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
       if (!sameSecret(sent, options.token)) {
@@ -43,7 +43,9 @@ export function metricsHandler(options: MetricsOptions): Handler {
         403,
       );
     }
-    return c.text(renderMetrics(options.sources()), 200, {
+    const sources = options.sources();
+    const backlog = await workerBacklog(sources.layer, sources.background?.workers.keys() ?? []);
+    return c.text(renderMetrics({ ...sources, backlog }), 200, {
       "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
     });
   };

@@ -12,12 +12,14 @@ export interface MetricsSources {
   connections: ConnectionSet;
   layer: ChannelLayer;
   background?: BackgroundStats | null;
+  /** Messages waiting per worker channel, read just before rendering (see `workerBacklog`). */
+  backlog?: Map<string, number>;
 }
 
 const PREFIX = "hono_channels";
 
 /** The exposition text. */
-export function renderMetrics({ connections, layer, background }: MetricsSources): string {
+export function renderMetrics({ connections, layer, background, backlog }: MetricsSources): string {
   const out: string[] = [];
   const metric = (name: string, type: string, help: string, samples: Array<[string, number]>) => {
     out.push(`# HELP ${PREFIX}_${name} ${help}`, `# TYPE ${PREFIX}_${name} ${type}`);
@@ -82,7 +84,34 @@ export function renderMetrics({ connections, layer, background }: MetricsSources
     "Messages whose worker handler threw or was missing.",
     workers.map(([name, s]) => [label("channel", name), s.failed]),
   );
+  metric(
+    "worker_backlog",
+    "gauge",
+    "Messages waiting on a worker's channel.",
+    [...(backlog ?? [])].map(([name, queued]) => [label("channel", name), queued]),
+  );
   return `${out.join("\n")}\n`;
+}
+
+/** How long a scrape waits for the layer to say how much each worker channel holds. */
+const BACKLOG_TIMEOUT_MS = 500;
+
+/** Messages waiting on each worker's channel; a channel the layer cannot answer for in time is left out. */
+export async function workerBacklog(
+  layer: ChannelLayer,
+  channels: Iterable<string>,
+): Promise<Map<string, number>> {
+  const backlog = new Map<string, number>();
+  const queued = (layer as { queued?: (channel: string) => Promise<number> }).queued;
+  if (!queued) return backlog;
+  await Promise.all(
+    [...channels].map(async (channel) => {
+      const timeout = new Promise<null>((resolve) => setTimeout(resolve, BACKLOG_TIMEOUT_MS, null));
+      const count = await Promise.race([queued.call(layer, channel).catch(() => null), timeout]);
+      if (typeof count === "number") backlog.set(channel, count);
+    }),
+  );
+  return backlog;
 }
 
 function histogram(name: string, help: string, h: Histogram, out: string[]): void {

@@ -11,6 +11,7 @@ import { LayerUnavailableError } from "../../src/errors.ts";
 import type { ChannelLayer, Message } from "../../src/layers/layer.ts";
 import { InMemoryChannelLayer } from "../../src/layers/memory.ts";
 import type { Logger } from "../../src/log.ts";
+import { workerBacklog } from "../../src/metrics/prometheus.ts";
 
 function recorder(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -130,5 +131,18 @@ describe("workers", () => {
     await running.stop();
     expect(seen).toEqual(["start 3", "end 3 on jobs"]);
     expect(running.stats.workers.get("jobs")).toEqual({ handled: 1, failed: 0 });
+  });
+
+  it("reports each worker channel's backlog for the metrics", async () => {
+    const layer = memory();
+    for (const n of [1, 2, 3]) await layer.send("jobs", { type: "job.run", id: n });
+    expect(await workerBacklog(layer, ["jobs", "idle"])).toEqual(
+      new Map([
+        ["jobs", 3],
+        ["idle", 0],
+      ]),
+    );
+    await layer.receive("jobs");
+    expect((await workerBacklog(layer, ["jobs"])).get("jobs")).toBe(2);
   });
 });

@@ -139,6 +139,7 @@ describeWithRedis("background work on Redis: Bun and Node servers and a worker p
     expect(after.hono_channels_frames_received_total).toBe(before.hono_channels_frames_received_total! + 1);
     expect(after.hono_channels_frames_sent_total).toBe(before.hono_channels_frames_sent_total! + 1);
     expect(after.hono_channels_layer_up).toBe(1);
+    expect(after['hono_channels_worker_backlog{channel="probe"}']).toBe(0); // read from Redis (LLEN)
     expect(after.hono_channels_handler_duration_seconds_count).toBeGreaterThan(
       before.hono_channels_handler_duration_seconds_count!,
     );
@@ -216,7 +217,9 @@ describe("/metrics access", () => {
       const local = await fetch(new URL("/metrics", open.url));
       expect(local.status).toBe(200);
       expect(local.headers.get("content-type")).toContain("text/plain; version=0.0.4");
-      expect(await local.text()).toContain('hono_channels_task_runs_total{task="live-tick"} 0');
+      const text = await local.text();
+      expect(text).toContain('hono_channels_task_runs_total{task="live-tick"} 0');
+      expect(text).toContain('hono_channels_worker_backlog{channel="reports"} 0');
       expect((await fetch(new URL("/metrics", guarded.url))).status).toBe(401);
       const wrong = { headers: { Authorization: "Bearer not-the-token-0000000" } };
       expect((await fetch(new URL("/metrics", guarded.url), wrong)).status).toBe(401);

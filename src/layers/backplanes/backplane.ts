@@ -53,6 +53,8 @@ export interface Backplane extends StatusReporting {
   acquireLease?(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease back if `holder` has it. */
   releaseLease?(name: string, holder: string): Promise<void>;
+  /** Messages queued on a plain channel the backplane stores (a worker's backlog). */
+  queued?(channel: string): Promise<number>;
   /** Drops everything the backplane stores for this application. */
   flush(): Promise<void>;
   /** Releases connections; pending receives reject with `LayerClosedError`. */

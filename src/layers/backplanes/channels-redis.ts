@@ -184,6 +184,10 @@ export class ChannelsRedisBackplane implements Backplane {
     } while (cursor !== "0");
   }
 
+  queued(channel: string): Promise<number> {
+    return this.#redis.call(() => this.#redis.command.zcard(this.#channelKey(channel)));
+  }
+
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const held = await this.#redis.call(() =>
       acquireLeaseScript.run(

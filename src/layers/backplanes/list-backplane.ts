@@ -136,6 +136,10 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
     return receiveFromList(this.redis, this.key("ch", channel), timing, signal);
   }
 
+  queued(channel: string): Promise<number> {
+    return this.redis.call(() => this.redis.command.llen(this.key("ch", channel)));
+  }
+
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const key = this.key("lease", name);
     const held = await this.redis.call(() =>
