@@ -2,7 +2,9 @@
  * ws://host/chat/:room: a JSON chat room. Each `{ "text": "..." }` a client sends reaches every
  * member of the room as `{ "type": "chat.message", "user": "...", "text": "..." }`. A client that
  * connects with `?presence=1` also hears who joins and leaves:
- * `{ "type": "chat.presence", "user": "...", "event": "join" | "leave" }`.
+ * `{ "type": "chat.presence", "user": "...", "event": "join" | "leave" }`. Those notices go to a
+ * group of their own (`chat.<room>.presence`), which only such clients join: a burst of joins and
+ * leaves never takes room in the message queue of a client that did not ask for them.
  */
 import { JsonConsumer } from "hono-channels";
 
@@ -20,6 +22,11 @@ export default class ChatRoom extends JsonConsumer<ChatEvents> {
     return `chat.${this.scope.params.room}`;
   }
 
+  /** Where joins and leaves are announced. */
+  get presenceGroup(): string {
+    return `${this.group}.presence`;
+  }
+
   /** The logged-in user's name, else `?name=`, else "anon". */
   get userName(): string {
     return (this.scope.user?.name ?? this.scope.query.get("name") ?? "anon").slice(0, 50);
@@ -33,14 +40,19 @@ export default class ChatRoom extends JsonConsumer<ChatEvents> {
   override async connect() {
     if (!ROOM.test(this.scope.params.room ?? "")) return this.close();
     await this.groupAdd(this.group);
+    if (this.wantsPresence) await this.groupAdd(this.presenceGroup);
     await this.accept();
-    await this.groupSend(this.group, { type: "chat.presence", user: this.userName, event: "join" });
+    await this.groupSend(this.presenceGroup, { type: "chat.presence", user: this.userName, event: "join" });
   }
 
   override async disconnect() {
     // The room is already left: the others hear it, this connection does not.
     if (ROOM.test(this.scope.params.room ?? "")) {
-      await this.groupSend(this.group, { type: "chat.presence", user: this.userName, event: "leave" });
+      await this.groupSend(this.presenceGroup, {
+        type: "chat.presence",
+        user: this.userName,
+        event: "leave",
+      });
     }
   }
 
@@ -57,9 +69,9 @@ export default class ChatRoom extends JsonConsumer<ChatEvents> {
     await this.groupSend(this.group, { type: "chat.message", user: this.userName, text });
   }
 
-  /** Runs on every member for each join and leave; passed on to clients that asked. */
+  /** Runs on every client that asked for presence, for each join and leave. */
   async chatPresence(event: { type: "chat.presence" } & ChatEvents["chat.presence"]) {
-    if (this.wantsPresence) await this.sendJson(event);
+    await this.sendJson(event);
   }
 
   /** Runs on every member for each `chat.message` sent to the room. */
