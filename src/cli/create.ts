@@ -61,6 +61,10 @@ async function decide(argv: readonly string[]): Promise<ScaffoldOptions | null> 
     await assertFreshCopy(options.target);
     return options;
   }
+  if (options.target === template)
+    throw new UsageError("The target is this template itself: choose another folder.");
+  const kind = await stat(options.target).catch(() => null);
+  if (kind && !kind.isDirectory()) throw new UsageError(`${target} is a file, not a folder.`);
   const existing = await readdir(options.target).catch(() => []);
   if (existing.length > 0 && !options.force) {
     throw new UsageError(`${target} is not empty. Choose an empty folder, or pass --force to write into it.`);
@@ -83,9 +87,19 @@ async function assertFreshCopy(dir: string): Promise<void> {
   );
   if (!isTemplate.every(Boolean))
     throw new UsageError(`--in-place: ${dir} is not a fresh copy of the template.`);
-  const branches = await readdir(join(dir, ".git", "refs", "heads")).catch(() => []);
-  if (branches.length > 0)
+  // Any repository with a commit (loose or packed refs, a worktree's .git file, reftable) is
+  // somebody's work: only a copy with no .git, or a repository with no commit yet, is turned over.
+  const git = await stat(join(dir, ".git")).catch(() => null);
+  if (git && !(await hasNoCommit(dir))) {
     throw new UsageError(`--in-place: ${dir} is a git checkout with history; create a new project instead.`);
+  }
+}
+
+/** True if git says `dir`'s repository has no commit; false if it has one or git cannot tell. */
+async function hasNoCommit(dir: string): Promise<boolean> {
+  const { spawnSync } = await import("node:child_process");
+  const head = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: dir, stdio: "ignore" });
+  return head.status === 1;
 }
 
 async function main(): Promise<void> {
@@ -102,8 +116,19 @@ async function main(): Promise<void> {
     return;
   }
   const files = await planProject(options.inPlace ? options.target : template, options);
+  const overwritten = options.inPlace
+    ? []
+    : (
+        await Promise.all(
+          files.map(async ({ path }) =>
+            (await stat(join(options.target, path)).catch(() => null)) ? path : null,
+          ),
+        )
+      ).filter((path) => path !== null);
   if (options.inPlace) await replaceInPlace(options.target, files);
   else await writeProject(options.target, files);
+  if (overwritten.length > 0)
+    console.log(`Overwrote ${overwritten.length} existing file(s): ${overwritten.join(", ")}`);
   const where = relative(process.cwd(), options.target) || ".";
   const run = { bun: "bun run", deno: "deno task", node: "npm run" }[options.runtime];
   const install = options.runtime === "bun" ? "bun install" : "npm install";

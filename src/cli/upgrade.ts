@@ -1,7 +1,9 @@
 /**
  * `upgrade FROM`: takes a newer framework into this project. FROM is a newer checkout of the
  * template (a clone, or `bun create`'s copy); its `src/` replaces this project's `src/`, file by
- * file, and every added, changed and removed file is listed. Nothing outside `src/` is touched:
+ * file, and every added, changed and removed file is listed. Only files the framework shipped are
+ * removed (`src/.framework-files` records them); a file you added under `src/` is kept. Nothing
+ * outside `src/` is touched:
  * routes, consumers, workers, tasks and tests are yours. Dependencies whose versions differ are
  * listed for you to take. `--dry-run` lists without writing. Commit first; review with `git diff`.
  *
@@ -10,22 +12,31 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { frameworkFiles } from "./tree.ts";
+import { frameworkFiles, readShipped, SHIPPED_RECORD, writeShipped } from "./tree.ts";
 
 interface Change {
   path: string;
-  kind: "added" | "changed" | "removed";
+  /** `kept`: not in the newer template, and not a file the framework shipped: the user's own. */
+  kind: "added" | "changed" | "removed" | "kept";
 }
 
 async function changes(project: string, from: string): Promise<Change[]> {
-  const [ours, theirs] = await Promise.all([frameworkFiles(project), frameworkFiles(from)]);
+  const [ours, theirs, shipped] = await Promise.all([
+    frameworkFiles(project),
+    frameworkFiles(from),
+    readShipped(project),
+  ]);
   const list: Change[] = [];
   for (const path of theirs) {
     const mine = await readFile(join(project, path)).catch(() => null);
     if (!mine) list.push({ path, kind: "added" });
     else if (!mine.equals(await readFile(join(from, path)))) list.push({ path, kind: "changed" });
   }
-  for (const path of ours) if (!theirs.includes(path)) list.push({ path, kind: "removed" });
+  for (const path of ours) {
+    if (theirs.includes(path) || path === SHIPPED_RECORD) continue;
+    // Without a record (a project older than it), nothing is deleted.
+    list.push({ path, kind: shipped?.includes(path) ? "removed" : "kept" });
+  }
   return list.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
@@ -69,18 +80,24 @@ async function main(): Promise<void> {
   if (list.length === 0) console.log("src/ is already the same as the template's.");
   if (!dryRun) {
     for (const { path, kind } of list) {
+      if (kind === "kept") continue;
       if (kind === "removed") await rm(join(project, path));
       else {
         await mkdir(dirname(join(project, path)), { recursive: true });
         await writeFile(join(project, path), await readFile(join(from, path)));
       }
     }
+    await writeShipped(project, await frameworkFiles(from));
   }
   const advice = await dependencyAdvice(project, from);
   if (advice.length > 0)
     console.log(`\nThe template pins other versions; update package.json:\n  ${advice.join("\n  ")}`);
+  const updated = list.filter(({ kind }) => kind !== "kept").length;
+  if (list.some(({ kind }) => kind === "kept")) {
+    console.log("\nkept: files under src/ the framework did not ship (yours); they stay as they are.");
+  }
   console.log(
-    dryRun ? "\nDry run: nothing was written." : `\n${list.length} file(s) updated. Review with git diff.`,
+    dryRun ? "\nDry run: nothing was written." : `\n${updated} file(s) updated. Review with git diff.`,
   );
 }
 

@@ -181,11 +181,21 @@ describe("bun create", () => {
     });
   }, 120_000);
 
-  it("refuses --in-place outside a fresh copy of the template", async () => {
+  it("refuses --in-place outside a fresh copy of the template, packed refs included", async () => {
     const result = await run(["bun", createScript, template, "--in-place"], workspace);
     expect(result.code).toBe(2);
     expect(result.output).toMatch(/git checkout with history|not a fresh copy/);
     expect(existsSync(join(template, "bench"))).toBe(true);
+    // A clone whose refs are packed (after git gc) has no loose branch file: still a checkout with history.
+    const clone = join(workspace, "packed-clone");
+    expect((await run(["git", "clone", "-q", template, clone], workspace)).code).toBe(0);
+    expect((await run(["git", "pack-refs", "--all"], clone)).code).toBe(0);
+    writeFileSync(join(clone, "NOTES.md"), "mine");
+    const packed = await run(["bun", createScript, ".", "--in-place", "--yes"], clone);
+    expect(packed.code).toBe(2);
+    expect(packed.output).toContain("git checkout with history");
+    expect(readFileSync(join(clone, "NOTES.md"), "utf8")).toBe("mine");
+    expect(existsSync(join(clone, "bench"))).toBe(true);
   });
 });
 
@@ -206,6 +216,8 @@ describe("create refuses a bad request, writing nothing", () => {
       () => [join(workspace, "x2"), "--runtime", "python"],
       /--runtime must be one of bun, deno, node/,
     ],
+    ["the template itself", () => [template, "--force"], /this template itself/],
+    ["a file", () => [join(target, "keep.txt"), "--force"], /is a file, not a folder/],
   ])("%s: exit 2 and a clear message", async (_case, args, message) => {
     const result = await run(["bun", createScript, ...args()], workspace);
     expect(result.code).toBe(2);
@@ -231,7 +243,15 @@ describe("upgrade", () => {
     expect((await run(["bun", createScript, dir, "--runtime", "bun", "--minimal"], workspace)).code).toBe(0);
     writeFileSync(join(dir, "src", "log.ts"), "// an old framework file\n");
     rmSync(join(dir, "src", "errors.ts"));
+    // An older framework shipped src/gone.ts (the record says so); the newer one does not.
     writeFileSync(join(dir, "src", "gone.ts"), "// removed upstream\n");
+    writeFileSync(
+      join(dir, "src", ".framework-files"),
+      `${readFileSync(join(dir, "src", ".framework-files"), "utf8")}src/gone.ts\n`,
+    );
+    // A file the user added under src/: never the framework's to delete.
+    mkdirSync(join(dir, "src", "lib"));
+    writeFileSync(join(dir, "src", "lib", "db.ts"), "// mine\n");
     writeFileSync(join(dir, "routes", "health.ts"), "// the app's own view\n");
 
     const dry = await run(["bun", "src/cli/upgrade.ts", template, "--dry-run"], dir);
@@ -248,6 +268,9 @@ describe("upgrade", () => {
       readFileSync(join(template, "src", "log.ts"), "utf8"),
     );
     expect(existsSync(join(dir, "src", "gone.ts"))).toBe(false);
+    expect(result.output).toMatch(/kept\s+src\/lib\/db\.ts/);
+    expect(readFileSync(join(dir, "src", "lib", "db.ts"), "utf8")).toBe("// mine\n");
+    expect(readFileSync(join(dir, "src", ".framework-files"), "utf8")).not.toContain("src/gone.ts");
     expect(readFileSync(join(dir, "routes", "health.ts"), "utf8")).toBe("// the app's own view\n");
     expect((await run(["bun", "src/cli/upgrade.ts", join(workspace, "nowhere")], dir)).code).toBe(2);
   });

@@ -5,7 +5,7 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { frameworkFiles, listTree } from "../tree.ts";
+import { frameworkFiles, listTree, SHIPPED_RECORD, shippedRecord } from "../tree.ts";
 import {
   BUNFIG,
   denoJson,
@@ -34,7 +34,9 @@ export async function planProject(template: string, options: ScaffoldOptions): P
   const versions = JSON.parse(await readFile(join(template, "package.json"), "utf8")) as TemplateVersions;
   const copy = (path: string, to = path): PlannedFile => ({ path: to, from: join(template, path) });
   const files: PlannedFile[] = [];
-  for (const path of await frameworkFiles(template)) files.push(copy(path));
+  const framework = await frameworkFiles(template);
+  for (const path of framework) files.push(copy(path));
+  files.push({ path: SHIPPED_RECORD, content: shippedRecord(framework) });
   if (options.minimal) {
     files.push(copy("routes/_layout.ts"), copy("routes/health.ts"), copy("consumers/echo.ts"));
     files.push({ path: "routes/index.ts", content: MINIMAL_INDEX });
