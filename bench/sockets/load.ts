@@ -1,0 +1,201 @@
+/**
+ * The load generator: one scenario against one server, from its own process, over loopback.
+ * Prints one JSON line (the result) on stdout; nothing else goes there.
+ *
+ *   bun bench/sockets/load.ts <echo|fanout|rooms> <ws://127.0.0.1:port>
+ *
+ * The protocol is the shipped consumers': at `/echo` every text frame comes back; at `/chat/<room>`
+ * a `{"text": "..."}` frame reaches every member of the room (sender included) as a JSON text frame
+ * that contains the text. Every scenario is bounded in count and in time (`DEADLINE_MS`).
+ */
+
+/** What one scenario run reports. */
+export interface LoadResult {
+  scenario: string;
+  /** Messages (echo) or deliveries (fanout, rooms) per second. */
+  rate: number;
+  /** 99th percentile round trip in ms (echo only). */
+  p99?: number;
+  /** Deliveries expected but never seen before the deadline (0 on a healthy run). */
+  missing: number;
+  elapsedMs: number;
+}
+
+const DEADLINE_MS = 60_000;
+const CONNECT_BATCH = 50;
+// A short unmeasured phase first, so the server's JIT has warmed up before the clock starts.
+const WARMUP_ECHO = 200;
+const WARMUP_FANOUT = 20;
+const WARMUP_ROOMS = 2;
+
+/** Opens `count` sockets to `url(i)`, `CONNECT_BATCH` at a time; `onMessage(i, data)` for each frame. */
+async function openAll(
+  count: number,
+  url: (i: number) => string,
+  onMessage: (i: number, data: string) => void,
+): Promise<WebSocket[]> {
+  const sockets: WebSocket[] = [];
+  for (let start = 0; start < count; start += CONNECT_BATCH) {
+    const batch: Promise<void>[] = [];
+    for (let i = start; i < Math.min(count, start + CONNECT_BATCH); i++) {
+      const ws = new WebSocket(url(i));
+      sockets.push(ws);
+      ws.onmessage = (event) => onMessage(i, event.data as string);
+      batch.push(
+        new Promise((resolve, reject) => {
+          ws.onopen = () => resolve();
+          ws.onerror = () => reject(new Error(`socket ${i} to ${url(i)} failed to open`));
+        }),
+      );
+    }
+    await Promise.all(batch);
+  }
+  return sockets;
+}
+
+/** Resolves when `done()` holds, checking every few ms, or at the deadline. */
+async function until(done: () => boolean, deadline: number): Promise<void> {
+  while (!done() && performance.now() < deadline) await Bun.sleep(2);
+}
+
+function closeAll(sockets: WebSocket[]): void {
+  for (const ws of sockets) ws.close();
+}
+
+/** 50 connections x 2,000 messages, one in flight per connection: msg/s and p99 round trip. */
+async function echo(base: string): Promise<LoadResult> {
+  const connections = 50;
+  const payload = "x".repeat(64);
+  const sentAt = new Float64Array(connections);
+  const remaining = new Int32Array(connections);
+  let latencies = new Float64Array(0);
+  let recorded = 0;
+  let sockets: WebSocket[] = [];
+  const fire = (i: number) => {
+    sentAt[i] = performance.now();
+    sockets[i]!.send(payload);
+  };
+  sockets = await openAll(
+    connections,
+    () => `${base}/echo`,
+    (i) => {
+      latencies[recorded++] = performance.now() - sentAt[i]!;
+      if (--remaining[i]! > 0) fire(i);
+    },
+  );
+  const phase = async (messages: number) => {
+    latencies = new Float64Array(connections * messages);
+    recorded = 0;
+    remaining.fill(messages);
+    const start = performance.now();
+    for (let i = 0; i < connections; i++) fire(i);
+    await until(() => recorded >= connections * messages, start + DEADLINE_MS);
+    return performance.now() - start;
+  };
+  await phase(WARMUP_ECHO);
+  const elapsedMs = await phase(2000);
+  closeAll(sockets);
+  const sorted = latencies.subarray(0, recorded).sort();
+  return {
+    scenario: "echo",
+    rate: (recorded / elapsedMs) * 1000,
+    p99: sorted[Math.max(0, Math.ceil(recorded * 0.99) - 1)] ?? Number.NaN,
+    missing: latencies.length - recorded,
+    elapsedMs,
+  };
+}
+
+/** 500 members of one room, one sender, 200 messages, the next sent once every member had the last. */
+async function fanout(base: string): Promise<LoadResult> {
+  const members = 500;
+  let seen = 0;
+  let sent = 0;
+  let toSend = 0;
+  let sockets: WebSocket[] = [];
+  const next = () => {
+    sent++;
+    sockets[0]!.send(JSON.stringify({ text: `m${sent}` }));
+  };
+  sockets = await openAll(
+    members,
+    () => `${base}/chat/fanout`,
+    () => {
+      if (++seen % members === 0 && sent < toSend) next();
+    },
+  );
+  const phase = async (messages: number) => {
+    seen = 0;
+    sent = 0;
+    toSend = messages;
+    const start = performance.now();
+    next();
+    await until(() => seen >= members * messages, start + DEADLINE_MS);
+    return performance.now() - start;
+  };
+  await phase(WARMUP_FANOUT);
+  const elapsedMs = await phase(200);
+  closeAll(sockets);
+  return { scenario: "fanout", rate: (seen / elapsedMs) * 1000, missing: members * 200 - seen, elapsedMs };
+}
+
+/**
+ * 100 rooms x 10 members; each member sends 20 messages, the next once its own came back, so each
+ * room has up to 10 messages in flight and every socket gets many frames per turn of the server.
+ */
+async function rooms(base: string): Promise<LoadResult> {
+  const roomCount = 100;
+  const size = 10;
+  const clients = roomCount * size;
+  const sentCount = new Int32Array(clients);
+  let seen = 0;
+  let toSend = 0;
+  let phaseId = 0;
+  let sockets: WebSocket[] = [];
+  const tag = (i: number) => `p${phaseId}c${i}-${sentCount[i]}`;
+  const fire = (i: number) => {
+    sentCount[i]!++;
+    sockets[i]!.send(JSON.stringify({ text: tag(i) }));
+  };
+  sockets = await openAll(
+    clients,
+    (i) => `${base}/chat/room${Math.floor(i / size)}`,
+    (i, data) => {
+      seen++;
+      // Its own message is back: send the next.
+      if (sentCount[i]! < toSend && data.includes(`"${tag(i)}"`)) fire(i);
+    },
+  );
+  const phase = async (messages: number) => {
+    phaseId++;
+    seen = 0;
+    toSend = messages;
+    sentCount.fill(0);
+    const start = performance.now();
+    for (let i = 0; i < clients; i++) fire(i);
+    await until(() => seen >= clients * messages * size, start + DEADLINE_MS);
+    return performance.now() - start;
+  };
+  await phase(WARMUP_ROOMS);
+  const elapsedMs = await phase(20);
+  closeAll(sockets);
+  return {
+    scenario: "rooms",
+    rate: (seen / elapsedMs) * 1000,
+    missing: clients * 20 * size - seen,
+    elapsedMs,
+  };
+}
+
+const scenarios = { echo, fanout, rooms } as const;
+
+if (import.meta.main) {
+  const [name, base] = process.argv.slice(2);
+  const run = scenarios[name as keyof typeof scenarios];
+  if (!run || !base?.startsWith("ws://127.0.0.1:")) {
+    console.error("usage: bun bench/sockets/load.ts <echo|fanout|rooms> ws://127.0.0.1:<port>");
+    process.exit(2);
+  }
+  const result = await run(base);
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
