@@ -59,7 +59,15 @@ function startServer(kind: Kind, runtime: RuntimeName) {
   const child = spawn(file!, args, {
     cwd,
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", CHANNEL_LAYER: "memory" },
+    // Rooms puts 200 messages in flight per room: past the default capacity (100) a member would miss some.
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      CHANNEL_LAYER: "memory",
+      CHANNEL_CAPACITY: "1000",
+    },
   });
   const ready = new Promise<number>((resolveReady, reject) => {
     let output = "";
