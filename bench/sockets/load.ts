@@ -2,7 +2,7 @@
  * The load generator: one scenario against one server, from its own process, over loopback.
  * Prints one JSON line (the result) on stdout; nothing else goes there.
  *
- *   bun bench/sockets/load.ts <echo|fanout|rooms> <ws://127.0.0.1:port>
+ *   bun bench/sockets/load.ts <echo|fanout|rooms> <ws://127.0.0.1:port> [server pid]
  *
  * The protocol is the shipped consumers': at `/echo` every text frame comes back; at `/chat/<room>`
  * a `{"text": "..."}` frame reaches every member of the room (sender included) as a JSON text frame
@@ -18,8 +18,12 @@ export interface LoadResult {
   p99?: number;
   /** Deliveries expected but never seen before the deadline (0 on a healthy run). */
   missing: number;
+  /** Server CPU time (user + system) per message or delivery, in µs, when its pid was given. */
+  cpuUs?: number;
   elapsedMs: number;
 }
+
+import { readFileSync } from "node:fs";
 
 const DEADLINE_MS = 60_000;
 /** A scenario that stops making progress for this long has lost deliveries: it ends, reporting them. */
@@ -53,6 +57,22 @@ async function openAll(
     await Promise.all(batch);
   }
   return sockets;
+}
+
+/** The server's pid, when given: its CPU time is read around the measured phase. */
+let serverPid = 0;
+
+/** CPU time (user + system, all threads) the server has used so far, in ms; 0 without a pid. */
+function serverCpuMs(): number {
+  if (!serverPid) return 0;
+  // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks of 10 ms, after the "(name)".
+  const fields = readFileSync(`/proc/${serverPid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** µs of server CPU per unit of work done between `cpuBefore` and now. */
+function cpuPer(cpuBefore: number, units: number): number | undefined {
+  return serverPid && units > 0 ? ((serverCpuMs() - cpuBefore) * 1000) / units : undefined;
 }
 
 /** Resolves once `count()` reaches `target`, at the deadline, or after `STALL_MS` without progress. */
@@ -103,7 +123,9 @@ async function echo(base: string): Promise<LoadResult> {
     return performance.now() - start;
   };
   await phase(WARMUP_ECHO);
+  const cpu = serverCpuMs();
   const elapsedMs = await phase(2000);
+  const cpuUs = cpuPer(cpu, recorded);
   closeAll(sockets);
   const sorted = latencies.subarray(0, recorded).sort();
   return {
@@ -112,6 +134,7 @@ async function echo(base: string): Promise<LoadResult> {
     p99: sorted[Math.max(0, Math.ceil(recorded * 0.99) - 1)] ?? Number.NaN,
     missing: latencies.length - recorded,
     elapsedMs,
+    cpuUs,
   };
 }
 
@@ -143,9 +166,17 @@ async function fanout(base: string): Promise<LoadResult> {
     return performance.now() - start;
   };
   await phase(WARMUP_FANOUT);
+  const cpu = serverCpuMs();
   const elapsedMs = await phase(200);
+  const cpuUs = cpuPer(cpu, seen);
   closeAll(sockets);
-  return { scenario: "fanout", rate: (seen / elapsedMs) * 1000, missing: members * 200 - seen, elapsedMs };
+  return {
+    scenario: "fanout",
+    rate: (seen / elapsedMs) * 1000,
+    missing: members * 200 - seen,
+    elapsedMs,
+    cpuUs,
+  };
 }
 
 /**
@@ -176,20 +207,19 @@ async function rooms(base: string): Promise<LoadResult> {
     return performance.now() - start;
   };
   await phase(WARMUP_ROOMS);
+  const cpu = serverCpuMs();
   const elapsedMs = await phase(20);
+  const cpuUs = cpuPer(cpu, seen);
   closeAll(sockets);
-  return {
-    scenario: "rooms",
-    rate: (seen / elapsedMs) * 1000,
-    missing: clients * 20 * size - seen,
-    elapsedMs,
-  };
+  const missing = clients * 20 * size - seen;
+  return { scenario: "rooms", rate: (seen / elapsedMs) * 1000, missing, elapsedMs, cpuUs };
 }
 
 const scenarios = { echo, fanout, rooms } as const;
 
 if (import.meta.main) {
-  const [name, base] = process.argv.slice(2);
+  const [name, base, pid] = process.argv.slice(2);
+  serverPid = Number(pid ?? 0);
   const run = scenarios[name as keyof typeof scenarios];
   if (!run || !base?.startsWith("ws://127.0.0.1:")) {
     console.error("usage: bun bench/sockets/load.ts <echo|fanout|rooms> ws://127.0.0.1:<port>");

@@ -87,6 +87,7 @@ function startServer(kind: Kind, runtime: RuntimeName) {
   });
   return {
     ready,
+    pid: child.pid ?? 0,
     /** Resident memory of the server process, in MB. */
     rss: () => Number(readFileSync(`/proc/${child.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)?.[1]) / 1024,
     stop: () =>
@@ -99,11 +100,14 @@ function startServer(kind: Kind, runtime: RuntimeName) {
 }
 
 /** Runs one scenario in a load-generator process of its own. */
-async function load(scenario: Scenario, port: number): Promise<LoadResult> {
-  const child = Bun.spawn(pin(1, ["bun", join(here, "load.ts"), scenario, `ws://127.0.0.1:${port}`]), {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
+async function load(scenario: Scenario, port: number, pid: number): Promise<LoadResult> {
+  const child = Bun.spawn(
+    pin(1, ["bun", join(here, "load.ts"), scenario, `ws://127.0.0.1:${port}`, String(pid)]),
+    {
+      stdout: "pipe",
+      stderr: "inherit",
+    },
+  );
   const text = await new Response(child.stdout).text();
   if ((await child.exited) !== 0) throw new Error(`load generator failed on ${scenario}`);
   return JSON.parse(text.trim().split("\n").pop()!) as LoadResult;
@@ -124,12 +128,13 @@ for (let round = 1; round <= rounds; round++) {
       await Bun.sleep(300);
       idle.push({ runtime, kind, round, rssMb: server.rss() });
       for (const scenario of scenarios) {
-        const result = await load(scenario, port);
+        const result = await load(scenario, port, server.pid);
         samples.push({ ...result, runtime, kind, round });
         const p99 = result.p99 === undefined ? "" : `, p99 ${result.p99.toFixed(2)} ms`;
+        const cpu = result.cpuUs === undefined ? "" : `, ${result.cpuUs.toFixed(2)} µs CPU each`;
         const missing = result.missing ? `, ${result.missing} MISSING` : "";
         console.error(
-          `round ${round}/${rounds} ${runtime} ${kind} ${scenario}: ${Math.round(result.rate)}/s${p99}${missing}`,
+          `round ${round}/${rounds} ${runtime} ${kind} ${scenario}: ${Math.round(result.rate)}/s${p99}${cpu}${missing}`,
         );
       }
       await server.stop();
@@ -161,6 +166,8 @@ for (const runtime of runtimes) {
     const unit = scenario === "echo" ? "msg/s" : "deliveries/s";
     rows.push([`${scenario} (${unit})`, (s) => (s.scenario === scenario ? s.rate : Number.NaN)]);
     if (scenario === "echo") rows.push(["echo p99 (ms, lower is better)", (s) => s.p99 ?? Number.NaN]);
+    const each = scenario === "echo" ? "message" : "delivery";
+    rows.push([`${scenario} server CPU (µs per ${each}, lower is better)`, (s) => s.cpuUs ?? Number.NaN]);
   }
   for (const [label, value] of rows) {
     const scenario = label.split(" ")[0] as Scenario;

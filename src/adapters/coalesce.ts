@@ -11,11 +11,11 @@
  *
  * In a burst (many frames to many sockets), the runner's per-turn budget (consumer/turns.ts) cuts
  * the work into turns of about 5 ms, each holding about one frame per socket: per-turn batches
- * would be batches of one. So while the budget keeps deferring work to the next turn, a socket
- * that gets frames turn after turn holds them, across turns, until its stream or the burst ends,
- * `HOLD_MAX_MS` passed or `HOLD_MAX_BYTES` piled up: its frames arrive at most that much later, in
- * fewer, larger writes. A socket that gets one frame now and then in a burst (a large room, one
- * message at a time) is written at once.
+ * would be batches of one. So while the budget keeps deferring work to the next turn (a burst), a
+ * socket's second frame of the burst and those after it are held, across turns, until its stream or
+ * the burst ends, `HOLD_MAX_MS` passed or `HOLD_MAX_BYTES` piled up: they arrive at most that much
+ * later, in fewer, larger writes. A socket that gets one frame per burst (a large room, one message
+ * at a time) is written at once.
  *
  * Each adapter says how to hold and release (Bun: a list written inside `ws.cork()`; Node: cork
  * and uncork the TCP socket).
@@ -35,20 +35,23 @@ let scheduled = false;
 /** Whether the runner deferred queued work out of this turn, and whether it did in the last one. */
 let deferredThisTurn = false;
 let inBurst = false;
+/** The first turn of the current burst: the turn that first deferred work. */
+let burstStart = 0;
 /** Sockets holding frames, released in the order they started holding. */
 let holding: TurnGate[] = [];
 
 function endTurn(): void {
   scheduled = false;
   const ending = turn++;
+  if (deferredThisTurn && !inBurst) burstStart = ending;
   inBurst = deferredThisTurn;
   deferredThisTurn = false;
   const now = performance.now();
   const kept: TurnGate[] = [];
   for (const gate of holding) {
     if (!gate.holding) continue; // released early, by a close
-    // Kept only while the burst goes on and frames keep coming to this socket, for a bounded time.
-    if (inBurst && gate.wroteIn(ending) && !gate.due(now)) kept.push(gate);
+    // Kept only while the burst goes on, for a bounded time.
+    if (inBurst && !gate.due(now)) kept.push(gate);
     else gate.release();
   }
   holding = kept;
@@ -98,9 +101,9 @@ export class TurnGate {
   beforeWrite(): void {
     if (this.#holding) return;
     const first = this.#lastTurn !== turn;
-    // In a burst, a socket written in the last turn as well is a stream worth holding; one that
-    // gets a frame now and then (a large room, one message at a time) is not.
-    const streaming = inBurst && this.#lastTurn === turn - 1;
+    // In a burst, a socket written earlier in the same burst is a stream worth holding; one that
+    // gets a single frame per burst (a large room, one message at a time) is not.
+    const streaming = inBurst && this.#lastTurn >= burstStart;
     this.#lastTurn = turn;
     scheduleEndOfTurn();
     if (first && !streaming) return;
@@ -108,11 +111,6 @@ export class TurnGate {
     this.#heldSince = performance.now();
     this.#hooks.hold();
     holding.push(this);
-  }
-
-  /** Whether a frame was written (or held) in `someTurn`. */
-  wroteIn(someTurn: number): boolean {
-    return this.#lastTurn === someTurn;
   }
 
   /** Whether held frames must go out at this end of turn even though the burst goes on. */

@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { type HttpBindings, serve as nodeServe, upgradeWebSocket } from "@hono/node-server";
 import type { Context, Hono } from "hono";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { Runtime, ServeOptions, Server, Upgrader } from "./runtime.ts";
+import { TurnGate } from "./coalesce.ts";
+import type { Peer, Runtime, ServeOptions, Server, Upgrader } from "./runtime.ts";
 import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
 /** How long a client may take to send a request's headers before Node answers 408 and closes. */
@@ -19,15 +20,7 @@ const upgrade: Upgrader = async (c, options, events) => {
   if (options.subprotocol) chosenSubprotocol.set(incoming, options.subprotocol);
   const response = await upgradeWebSocket(c, {
     onOpen(_event, context) {
-      const ws = context.raw as WebSocket;
-      events.open({
-        send: (data) => ws.send(data),
-        close: (code, reason) => ws.close(code, reason),
-        terminate: () => ws.terminate(),
-        get bufferedAmount() {
-          return ws.bufferedAmount;
-        },
-      });
+      events.open(nodePeer(context.raw as WebSocket));
     },
     onMessage(event) {
       events.message(typeof event.data === "string" ? event.data : toBytes(event.data as ArrayBuffer));
@@ -40,6 +33,43 @@ const upgrade: Upgrader = async (c, options, events) => {
   for (const [name, value] of Object.entries(options.headers)) response.headers.set(name, value);
   return response;
 };
+
+/** The calls the peer makes on a ws socket (a test can hand in its own). */
+export type NodeSocket = Pick<WebSocket, "send" | "close" | "terminate" | "bufferedAmount">;
+
+/**
+ * The peer of a ws socket: frames past the first of a turn wait in the corked TCP socket and go out
+ * in one writev when it is uncorked (coalesce.ts). ws has no cork of its own; its `_socket` (the
+ * net.Socket it writes to) is not in its types but has been there since ws 1.
+ */
+export function nodePeer(ws: NodeSocket): Peer {
+  const tcp = (ws as { _socket?: { cork(): void; uncork(): void } })._socket;
+  let heldBytes = 0;
+  const gate = new TurnGate({
+    hold: () => tcp?.cork(),
+    release() {
+      heldBytes = 0;
+      tcp?.uncork();
+    },
+    heldBytes: () => heldBytes,
+  });
+  return {
+    send(data) {
+      gate.beforeWrite();
+      if (gate.holding) heldBytes += typeof data === "string" ? data.length : data.byteLength;
+      ws.send(data);
+    },
+    close(code, reason) {
+      gate.release(); // the close frame follows what was sent before it, and is not held
+      ws.close(code, reason);
+    },
+    terminate: () => ws.terminate(),
+    // Corked frames are in the TCP socket's buffer, which ws counts here.
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+  };
+}
 
 /**
  * @hono/node-server builds an upgrade request from Node's parsed headers, which keep only the first

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "bun:test";
 import { type BunSocket, bunPeer } from "../../src/adapters/bun.ts";
 import { HOLD_MAX_BYTES, HOLD_MAX_MS, noteDeferredTurn } from "../../src/adapters/coalesce.ts";
+import { type NodeSocket, nodePeer } from "../../src/adapters/node.ts";
 
 /** A Bun socket that records each write, and which writes went out inside one cork. */
 function fakeSocket() {
@@ -106,5 +107,54 @@ describe("bunPeer()", () => {
     expect(log).toEqual(["a"]);
     await nextTurn();
     expect(log).toEqual(["a", `corked ${big}`, "uncork"]);
+  });
+});
+
+describe("nodePeer()", () => {
+  beforeEach(released);
+
+  /** A ws socket whose TCP socket records corks; a frame written while corked waits for uncork. */
+  function fakeWs() {
+    const log: string[] = [];
+    let corks = 0;
+    const tcp = {
+      cork() {
+        corks++;
+      },
+      uncork() {
+        corks--;
+        log.push("uncork");
+      },
+    };
+    const ws = {
+      _socket: tcp,
+      send(data: string) {
+        log.push(`${corks > 0 ? "corked " : ""}${data}`);
+      },
+      close(code: number) {
+        log.push(`${corks > 0 ? "corked " : ""}close ${code}`);
+      },
+      terminate() {},
+      bufferedAmount: 0,
+    };
+    return { peer: nodePeer(ws as unknown as NodeSocket), log };
+  }
+
+  it("writes a turn's first frame at once and corks the TCP socket for the rest until the turn ends", async () => {
+    const { peer, log } = fakeWs();
+    peer.send("a");
+    peer.send("b");
+    peer.send("c");
+    expect(log).toEqual(["a", "corked b", "corked c"]);
+    await released();
+    expect(log).toEqual(["a", "corked b", "corked c", "uncork"]);
+  });
+
+  it("uncorks before the close frame, which follows the frames sent before it", () => {
+    const { peer, log } = fakeWs();
+    peer.send("a");
+    peer.send("b");
+    peer.close(1000, "");
+    expect(log).toEqual(["a", "corked b", "uncork", "close 1000"]);
   });
 });
