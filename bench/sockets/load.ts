@@ -2,7 +2,7 @@
  * The load generator: one scenario against one server, from its own process, over loopback.
  * Prints one JSON line (the result) on stdout; nothing else goes there.
  *
- *   bun bench/sockets/load.ts <echo|fanout|rooms> <ws://127.0.0.1:port> [server pid]
+ *   bun bench/sockets/load.ts <echo|fanout|rooms|connect> <ws://127.0.0.1:port> [server pid]
  *
  * The protocol is the shipped consumers': at `/echo` every text frame comes back; at `/chat/<room>`
  * a `{"text": "..."}` frame reaches every member of the room (sender included) as a JSON text frame
@@ -33,6 +33,7 @@ const CONNECT_BATCH = 50;
 const WARMUP_ECHO = 200;
 const WARMUP_FANOUT = 20;
 const WARMUP_ROOMS = 2;
+const WARMUP_CONNECT = 100;
 
 /** Opens `count` sockets to `url(i)`, `CONNECT_BATCH` at a time; `onMessage(i, data)` for each frame. */
 async function openAll(
@@ -215,14 +216,42 @@ async function rooms(base: string): Promise<LoadResult> {
   return { scenario: "rooms", rate: (seen / elapsedMs) * 1000, missing, elapsedMs, cpuUs };
 }
 
-const scenarios = { echo, fanout, rooms } as const;
+/** 1,000 handshakes to `/echo`, 50 at a time, each socket closed once open: connections/s. */
+async function connect(base: string): Promise<LoadResult> {
+  const total = 1000;
+  const round = async (count: number) => {
+    for (let start = 0; start < count; start += CONNECT_BATCH) {
+      closeAll(
+        await openAll(
+          CONNECT_BATCH,
+          () => `${base}/echo`,
+          () => {},
+        ),
+      );
+    }
+  };
+  await round(WARMUP_CONNECT);
+  const cpu = serverCpuMs();
+  const started = performance.now();
+  await round(total);
+  const elapsedMs = performance.now() - started;
+  return {
+    scenario: "connect",
+    rate: (total / elapsedMs) * 1000,
+    missing: 0,
+    elapsedMs,
+    cpuUs: cpuPer(cpu, total),
+  };
+}
+
+const scenarios = { echo, fanout, rooms, connect } as const;
 
 if (import.meta.main) {
   const [name, base, pid] = process.argv.slice(2);
   serverPid = Number(pid ?? 0);
   const run = scenarios[name as keyof typeof scenarios];
   if (!run || !base?.startsWith("ws://127.0.0.1:")) {
-    console.error("usage: bun bench/sockets/load.ts <echo|fanout|rooms> ws://127.0.0.1:<port>");
+    console.error("usage: bun bench/sockets/load.ts <echo|fanout|rooms|connect> ws://127.0.0.1:<port> [pid]");
     process.exit(2);
   }
   const result = await run(base);

@@ -4,7 +4,7 @@
  * (load.ts, a Bun process of WebSocket clients). Rounds interleave the servers, so a machine that
  * gets busier mid-run slows both sides of a ratio alike. Prints a markdown table, writes JSON.
  *
- *   bun bench/sockets/run.ts [--runtime bun,deno,node] [--scenario echo,fanout,rooms]
+ *   bun bench/sockets/run.ts [--runtime bun,deno,node] [--scenario echo,fanout,rooms,connect]
  *                            [--rounds 3] [--before <dir>] [--out bench/results/sockets.json]
  *
  * `--before <dir>` adds a third server per runtime: src/main.ts of another checkout (for example
@@ -18,7 +18,7 @@ import type { LoadResult } from "./load.ts";
 
 type RuntimeName = "bun" | "deno" | "node";
 type Kind = "project" | "baseline" | "before";
-type Scenario = "echo" | "fanout" | "rooms";
+type Scenario = "echo" | "fanout" | "rooms" | "connect";
 
 const here = import.meta.dir;
 const root = resolve(here, "..", "..");
@@ -29,7 +29,7 @@ function flag(name: string, fallback: string): string {
 }
 
 const runtimes = flag("runtime", "bun,deno,node").split(",") as RuntimeName[];
-const scenarios = flag("scenario", "echo,fanout,rooms").split(",") as Scenario[];
+const scenarios = flag("scenario", "echo,fanout,rooms,connect").split(",") as Scenario[];
 const rounds = Number(flag("rounds", "3"));
 const beforeDir = process.argv.includes("--before") ? resolve(flag("before", "")) : null;
 const out = resolve(flag("out", join(root, "bench", "results", "sockets.json")));
@@ -163,10 +163,12 @@ const summary: Record<string, unknown> = {};
 for (const runtime of runtimes) {
   const rows: Array<[string, (s: Sample) => number]> = [];
   for (const scenario of scenarios) {
-    const unit = scenario === "echo" ? "msg/s" : "deliveries/s";
+    const unit = { echo: "msg/s", fanout: "deliveries/s", rooms: "deliveries/s", connect: "handshakes/s" }[
+      scenario
+    ];
     rows.push([`${scenario} (${unit})`, (s) => (s.scenario === scenario ? s.rate : Number.NaN)]);
     if (scenario === "echo") rows.push(["echo p99 (ms, lower is better)", (s) => s.p99 ?? Number.NaN]);
-    const each = scenario === "echo" ? "message" : "delivery";
+    const each = { echo: "message", fanout: "delivery", rooms: "delivery", connect: "handshake" }[scenario];
     rows.push([`${scenario} server CPU (µs per ${each}, lower is better)`, (s) => s.cpuUs ?? Number.NaN]);
   }
   for (const [label, value] of rows) {
