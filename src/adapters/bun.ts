@@ -57,7 +57,11 @@ export function bunPeer(ws: BunSocket): Peer {
       gate.release(); // what was sent before the close goes out before it
       ws.close(code, reason);
     },
-    terminate: () => ws.terminate(),
+    terminate() {
+      held = []; // nobody will read them
+      heldBytes = 0;
+      ws.terminate();
+    },
     // Held frames are part of the backlog the slow-client policy judges.
     get bufferedAmount() {
       return ws.getBufferedAmount() + heldBytes;

@@ -52,12 +52,21 @@ function endTurn(): void {
     if (!gate.holding) continue; // released early, by a close
     // Kept only while the burst goes on, for a bounded time.
     if (inBurst && !gate.due(now)) kept.push(gate);
-    else gate.release();
+    else releaseQuietly(gate);
   }
   holding = kept;
   // Frames still held need another end of turn, whether or not anything is written meanwhile; and
   // a burst is over only once a turn ends without deferring work.
   if (kept.length > 0 || inBurst) scheduleEndOfTurn();
+}
+
+/** One socket's failing write must not keep every other socket's frames held. */
+function releaseQuietly(gate: TurnGate): void {
+  try {
+    gate.release();
+  } catch {
+    // The socket broke under us: its close event ends its connection.
+  }
 }
 
 function scheduleEndOfTurn(): void {
