@@ -20,6 +20,8 @@ export interface LoadResult {
   missing: number;
   /** Server CPU time (user + system) per message or delivery, in µs, when its pid was given. */
   cpuUs?: number;
+  /** Growth of the server's resident memory per open, idle connection, in KB (connect only). */
+  kbPerConnection?: number;
   elapsedMs: number;
 }
 
@@ -69,6 +71,12 @@ function serverCpuMs(): number {
   // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks of 10 ms, after the "(name)".
   const fields = readFileSync(`/proc/${serverPid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The server's resident memory in KB; 0 without a pid. */
+function serverRssKb(): number {
+  if (!serverPid) return 0;
+  return Number(readFileSync(`/proc/${serverPid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
 }
 
 /** µs of server CPU per unit of work done between `cpuBefore` and now. */
@@ -216,7 +224,10 @@ async function rooms(base: string): Promise<LoadResult> {
   return { scenario: "rooms", rate: (seen / elapsedMs) * 1000, missing, elapsedMs, cpuUs };
 }
 
-/** 1,000 handshakes to `/echo`, 50 at a time, each socket closed once open: connections/s. */
+/**
+ * 1,000 connections to `/echo` held open and idle, for the memory each costs the server; then 1,000
+ * handshakes, 50 at a time, each socket closed once open: connections/s.
+ */
 async function connect(base: string): Promise<LoadResult> {
   const total = 1000;
   const round = async (count: number) => {
@@ -231,16 +242,29 @@ async function connect(base: string): Promise<LoadResult> {
     }
   };
   await round(WARMUP_CONNECT);
+  // 1,000 connections held open and idle: what each adds to the server's memory (before the timed
+  // handshakes, whose garbage a collection could free mid-measurement).
+  const rss = serverRssKb();
+  const open = await openAll(
+    total,
+    () => `${base}/echo`,
+    () => {},
+  );
+  await Bun.sleep(500);
+  const kbPerConnection = serverPid ? (serverRssKb() - rss) / total : undefined;
+  closeAll(open);
   const cpu = serverCpuMs();
   const started = performance.now();
   await round(total);
   const elapsedMs = performance.now() - started;
+  const cpuUs = cpuPer(cpu, total);
   return {
     scenario: "connect",
     rate: (total / elapsedMs) * 1000,
     missing: 0,
     elapsedMs,
-    cpuUs: cpuPer(cpu, total),
+    cpuUs,
+    kbPerConnection,
   };
 }
 

@@ -170,6 +170,12 @@ for (const runtime of runtimes) {
     if (scenario === "echo") rows.push(["echo p99 (ms, lower is better)", (s) => s.p99 ?? Number.NaN]);
     const each = { echo: "message", fanout: "delivery", rooms: "delivery", connect: "handshake" }[scenario];
     rows.push([`${scenario} server CPU (µs per ${each}, lower is better)`, (s) => s.cpuUs ?? Number.NaN]);
+    if (scenario === "connect") {
+      rows.push([
+        "connect memory per open connection (KB, lower is better)",
+        (s) => s.kbPerConnection ?? Number.NaN,
+      ]);
+    }
   }
   for (const [label, value] of rows) {
     const scenario = label.split(" ")[0] as Scenario;
