@@ -2,7 +2,7 @@
  * The load generator: one scenario against one server, from its own process, over loopback.
  * Prints one JSON line (the result) on stdout; nothing else goes there.
  *
- *   bun bench/sockets/load.ts <echo|fanout|rooms|connect> <ws://127.0.0.1:port> [server pid]
+ *   bun bench/sockets/load.ts <echo|fanout|rooms|connect|burst> <ws://127.0.0.1:port> [server pid]
  *
  * The protocol is the shipped consumers': at `/echo` every text frame comes back; at `/chat/<room>`
  * a `{"text": "..."}` frame reaches every member of the room (sender included) as a JSON text frame
@@ -22,6 +22,9 @@ export interface LoadResult {
   cpuUs?: number;
   /** Growth of the server's resident memory per open, idle connection, in KB (connect only). */
   kbPerConnection?: number;
+  /** The slowest `/health` answer and round trip in another room during the burst, in ms (burst only). */
+  healthMaxMs?: number;
+  otherRoomMaxMs?: number;
   elapsedMs: number;
 }
 
@@ -268,14 +271,75 @@ async function connect(base: string): Promise<LoadResult> {
   };
 }
 
-const scenarios = { echo, fanout, rooms, connect } as const;
+/**
+ * Fairness: one member of a 100-member room sends 5,000 small frames at once; meanwhile a probe
+ * asks `/health` and another one sends to a two-member room, each every 20 ms, one at a time.
+ * Reports the burst's deliveries/s and the slowest answer of each probe while it lasted.
+ */
+async function burst(base: string): Promise<LoadResult> {
+  const members = 100;
+  const frames = 5000;
+  let last = 0;
+  const sockets = await openAll(
+    members,
+    () => `${base}/chat/burst`,
+    (i) => {
+      if (i === members - 1) last++;
+    },
+  );
+  let heard: (() => void) | null = null;
+  const [talker, listener] = await openAll(
+    2,
+    () => `${base}/chat/quiet`,
+    (i) => {
+      if (i === 1) heard?.();
+    },
+  );
+  let running = true;
+  const probe = async (once: () => Promise<void>) => {
+    let slowest = 0;
+    while (running) {
+      const started = performance.now();
+      await once();
+      slowest = Math.max(slowest, performance.now() - started);
+      await Bun.sleep(20);
+    }
+    return slowest;
+  };
+  const health = new URL("/health", base.replace("ws://", "http://"));
+  const probes = [
+    probe(async () => void (await fetch(health)).body?.cancel()),
+    probe(
+      () =>
+        new Promise<void>((resolve) => {
+          heard = resolve;
+          talker!.send(JSON.stringify({ text: "probe" }));
+        }),
+    ),
+  ];
+  const cpu = serverCpuMs();
+  const start = performance.now();
+  for (let n = 0; n < frames; n++) sockets[0]!.send(JSON.stringify({ text: `b${n}` }));
+  await until(() => last, frames, start + DEADLINE_MS);
+  const elapsedMs = performance.now() - start;
+  const cpuUs = cpuPer(cpu, last * members);
+  running = false;
+  const [healthMaxMs, otherRoomMaxMs] = await Promise.all(probes);
+  closeAll([...sockets, talker!, listener!]);
+  const rate = ((last * members) / elapsedMs) * 1000;
+  return { scenario: "burst", rate, missing: frames - last, elapsedMs, cpuUs, healthMaxMs, otherRoomMaxMs };
+}
+
+const scenarios = { echo, fanout, rooms, connect, burst } as const;
 
 if (import.meta.main) {
   const [name, base, pid] = process.argv.slice(2);
   serverPid = Number(pid ?? 0);
   const run = scenarios[name as keyof typeof scenarios];
   if (!run || !base?.startsWith("ws://127.0.0.1:")) {
-    console.error("usage: bun bench/sockets/load.ts <echo|fanout|rooms|connect> ws://127.0.0.1:<port> [pid]");
+    console.error(
+      "usage: bun bench/sockets/load.ts <echo|fanout|rooms|connect|burst> ws://127.0.0.1:<port> [pid]",
+    );
     process.exit(2);
   }
   const result = await run(base);

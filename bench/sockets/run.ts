@@ -4,7 +4,7 @@
  * (load.ts, a Bun process of WebSocket clients). Rounds interleave the servers, so a machine that
  * gets busier mid-run slows both sides of a ratio alike. Prints a markdown table, writes JSON.
  *
- *   bun bench/sockets/run.ts [--runtime bun,deno,node] [--scenario echo,fanout,rooms,connect]
+ *   bun bench/sockets/run.ts [--runtime bun,deno,node] [--scenario echo,fanout,rooms,connect,burst]
  *                            [--rounds 3] [--before <dir>] [--out bench/results/sockets.json]
  *
  * `--before <dir>` adds a third server per runtime: src/main.ts of another checkout (for example
@@ -18,7 +18,7 @@ import type { LoadResult } from "./load.ts";
 
 type RuntimeName = "bun" | "deno" | "node";
 type Kind = "project" | "baseline" | "before";
-type Scenario = "echo" | "fanout" | "rooms" | "connect";
+type Scenario = "echo" | "fanout" | "rooms" | "connect" | "burst";
 
 const here = import.meta.dir;
 const root = resolve(here, "..", "..");
@@ -29,7 +29,7 @@ function flag(name: string, fallback: string): string {
 }
 
 const runtimes = flag("runtime", "bun,deno,node").split(",") as RuntimeName[];
-const scenarios = flag("scenario", "echo,fanout,rooms,connect").split(",") as Scenario[];
+const scenarios = flag("scenario", "echo,fanout,rooms,connect,burst").split(",") as Scenario[];
 const rounds = Number(flag("rounds", "3"));
 const beforeDir = process.argv.includes("--before") ? resolve(flag("before", "")) : null;
 const out = resolve(flag("out", join(root, "bench", "results", "sockets.json")));
@@ -163,13 +163,21 @@ const summary: Record<string, unknown> = {};
 for (const runtime of runtimes) {
   const rows: Array<[string, (s: Sample) => number]> = [];
   for (const scenario of scenarios) {
-    const unit = { echo: "msg/s", fanout: "deliveries/s", rooms: "deliveries/s", connect: "handshakes/s" }[
-      scenario
-    ];
+    const unit = scenario === "echo" ? "msg/s" : scenario === "connect" ? "handshakes/s" : "deliveries/s";
     rows.push([`${scenario} (${unit})`, (s) => (s.scenario === scenario ? s.rate : Number.NaN)]);
     if (scenario === "echo") rows.push(["echo p99 (ms, lower is better)", (s) => s.p99 ?? Number.NaN]);
-    const each = { echo: "message", fanout: "delivery", rooms: "delivery", connect: "handshake" }[scenario];
+    const each = scenario === "echo" ? "message" : scenario === "connect" ? "handshake" : "delivery";
     rows.push([`${scenario} server CPU (µs per ${each}, lower is better)`, (s) => s.cpuUs ?? Number.NaN]);
+    if (scenario === "burst") {
+      rows.push([
+        "burst slowest /health meanwhile (ms, lower is better)",
+        (s) => s.healthMaxMs ?? Number.NaN,
+      ]);
+      rows.push([
+        "burst slowest round trip in another room (ms, lower is better)",
+        (s) => s.otherRoomMaxMs ?? Number.NaN,
+      ]);
+    }
     if (scenario === "connect") {
       rows.push([
         "connect memory per open connection (KB, lower is better)",
