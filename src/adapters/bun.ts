@@ -1,7 +1,8 @@
 /** Bun adapter: `Bun.serve` with its built-in WebSocket server. */
 import type { Server as BunServer, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Context, Hono } from "hono";
-import type { Runtime, ServeOptions, Server, SocketEvents, Upgrader } from "./runtime.ts";
+import { TurnGate } from "./coalesce.ts";
+import type { Peer, Runtime, ServeOptions, Server, SocketEvents, Upgrader } from "./runtime.ts";
 import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
 /** What each Bun socket carries: the events of the connection it belongs to. */
@@ -19,16 +20,58 @@ const upgrade: Upgrader = (c, options, events) => {
   return new Response(null); // ignored by Bun once the request is upgraded
 };
 
+/** The calls the peer makes on a Bun socket (a test can hand in its own). */
+export interface BunSocket {
+  send(data: string | Uint8Array): unknown;
+  cork(callback: () => void): unknown;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  getBufferedAmount(): number;
+}
+
+/** The peer of a Bun socket: frames past the first of a turn are held and written in one `ws.cork()`. */
+export function bunPeer(ws: BunSocket): Peer {
+  let held: Array<string | Uint8Array> = [];
+  let heldBytes = 0;
+  const gate = new TurnGate({
+    hold() {},
+    heldBytes: () => heldBytes,
+    release() {
+      const frames = held;
+      held = [];
+      heldBytes = 0;
+      // A socket the client closed meanwhile drops these sends, as it would have dropped them one by one.
+      ws.cork(() => {
+        for (const data of frames) ws.send(data);
+      });
+    },
+  });
+  return {
+    send(data) {
+      gate.beforeWrite();
+      if (!gate.holding) return void ws.send(data);
+      held.push(data);
+      heldBytes += typeof data === "string" ? data.length : data.byteLength;
+    },
+    close(code, reason) {
+      gate.release(); // what was sent before the close goes out before it
+      ws.close(code, reason);
+    },
+    terminate() {
+      held = []; // nobody will read them
+      heldBytes = 0;
+      ws.terminate();
+    },
+    // Held frames are part of the backlog the slow-client policy judges.
+    get bufferedAmount() {
+      return ws.getBufferedAmount() + heldBytes;
+    },
+  };
+}
+
 const websocket: WebSocketHandler<SocketData> = {
   open(ws: ServerWebSocket<SocketData>) {
-    ws.data.events.open({
-      send: (data) => void ws.send(data),
-      close: (code, reason) => ws.close(code, reason),
-      terminate: () => ws.terminate(),
-      get bufferedAmount() {
-        return ws.getBufferedAmount();
-      },
-    });
+    ws.data.events.open(bunPeer(ws));
   },
   message(ws, message) {
     ws.data.events.message(typeof message === "string" ? message : toBytes(message));

@@ -4,6 +4,7 @@
  * it runs to the end before the runtime reads a socket or a timer fires again, so one client could
  * stop the process answering anyone for seconds. Past the budget, queues wait for the next turn.
  */
+import { noteDeferredTurn } from "../adapters/coalesce.ts";
 
 /** Milliseconds of queued work per turn of the event loop before the queues step aside for I/O. */
 export const TURN_BUDGET_MS = 5;
@@ -38,6 +39,8 @@ export function overTurnBudget(): boolean {
 
 /** Resolves on the next turn of the event loop, after pending I/O had its chance. */
 export function waitForNextTurn(): Promise<void> {
+  // Sockets hold their frames across such turns, to write them in fewer calls (adapters/coalesce.ts).
+  noteDeferredTurn();
   nextTurn ??= new Promise((resolve) =>
     soon(() => {
       nextTurn = null;
