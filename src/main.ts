@@ -73,9 +73,12 @@ async function main(): Promise<void> {
     const deadline = new Promise((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs + 1000));
     await Promise.race([
       (async () => {
-        await connections.closeAll(CloseCode.goingAway, "server shutting down", settings.shutdownTimeoutMs);
-        // Then the work in hand: a worker's message and a task's run finish before the layer goes.
-        await running.stop();
+        // From now on workers take no new message and tasks start no new run; what they hold
+        // finishes while the sockets close, then the hook runs, then the layer goes.
+        await Promise.all([
+          connections.closeAll(CloseCode.goingAway, "server shutting down", settings.shutdownTimeoutMs),
+          running.stop(),
+        ]);
         await hooks.shutdown?.({ layer, logger });
       })(),
       deadline,

@@ -62,6 +62,7 @@ export class TaskRunner {
         await clock.sleep(task.everyMs / 2, signal);
         continue;
       }
+      if (signal.aborted) break; // stopped while the lease was being taken: no new run
       const started = clock.now();
       await this.#runOnce(signal);
       await clock.sleep(Math.max(0, task.everyMs - (clock.now() - started)), signal);
@@ -71,24 +72,35 @@ export class TaskRunner {
     this.stats.holding = false;
   }
 
-  /** One run, renewing the lease every half interval while it lasts. */
-  async #runOnce(signal: AbortSignal): Promise<void> {
+  /**
+   * One run, renewing the lease every half interval while it lasts. If a renewal fails, another
+   * process may take the task over: the run's signal aborts, so it can stop before they overlap.
+   */
+  async #runOnce(stopping: AbortSignal): Promise<void> {
     const { task, context, clock, logger } = this.#options;
+    const run = new AbortController();
+    const stop = () => run.abort(stopping.reason);
+    stopping.addEventListener("abort", stop, { once: true });
     const finished = new AbortController();
     const renewing = (async () => {
       for (;;) {
         await clock.sleep(task.everyMs / 2, finished.signal);
         if (finished.signal.aborted) return;
-        if (!(await this.#takeLease())) logger.warn(`task ${task.name}: lost its lease while running`);
+        if (!(await this.#takeLease())) {
+          logger.warn(`task ${task.name}: lost its lease while running; its signal aborts`);
+          run.abort(new Error(`task ${task.name} lost its lease`));
+          return;
+        }
       }
     })();
     try {
       this.stats.runs++;
-      await task.run({ ...context, name: task.name, signal });
+      await task.run({ ...context, name: task.name, signal: run.signal });
     } catch (error) {
       this.stats.failures++;
       logger.error(`task ${task.name} failed`, { error });
     } finally {
+      stopping.removeEventListener("abort", stop);
       finished.abort();
       await renewing;
     }

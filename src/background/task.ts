@@ -20,7 +20,10 @@ export interface TaskContext<M extends MessageMap = MessageMap> {
   name: string;
   layer: ChannelLayer<M>;
   logger: Logger;
-  /** Aborts when the process shuts down: a long run should stop early. */
+  /**
+   * Aborts when the process shuts down, or when this process lost the task's lease while running
+   * (another may start it): a long run should check it and stop early.
+   */
   signal: AbortSignal;
 }
 
@@ -35,17 +38,19 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
 const EVERY = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
 /** Shorter intervals would make the lease traffic the task. */
 const MIN_EVERY_MS = 50;
+/** Timers overflow past 2^31 - 1 ms (about 24.8 days) and fire at once: a tight loop. */
+const MAX_EVERY_MS = 2 ** 31 - 1;
 
 /** The interval in ms of `every`: seconds as a number, or `"500ms"`, `"10s"`, `"5m"`, `"1h"`. */
 export function parseEvery(every: unknown, file: string): number {
   const match = typeof every === "string" ? EVERY.exec(every.trim()) : null;
   const ms =
     typeof every === "number" ? every * 1000 : match ? Number(match[1]) * UNITS[match[2]!]! : Number.NaN;
-  if (!Number.isFinite(ms) || ms < MIN_EVERY_MS) {
+  if (!Number.isFinite(ms) || ms < MIN_EVERY_MS || ms > MAX_EVERY_MS) {
     throw new RouteError(
       "INVALID_SCHEDULE",
       file,
-      `export const every = ${JSON.stringify(every)} is not an interval of at least ${MIN_EVERY_MS} ms. ` +
+      `export const every = ${JSON.stringify(every)} is not an interval from ${MIN_EVERY_MS} ms to 24 days. ` +
         'Use seconds (10) or a string such as "500ms", "10s", "5m", "1h".',
     );
   }

@@ -33,7 +33,14 @@ export interface WorkerLoopOptions {
 /** Consumes `channel` with a new instance of `WorkerClass` until `signal` aborts or the layer closes. */
 export async function runWorker(WorkerClass: WorkerClass, options: WorkerLoopOptions): Promise<void> {
   const { channel, layer, logger, signal, stats } = options;
-  const worker = new WorkerClass();
+  let worker: InstanceType<WorkerClass>;
+  try {
+    worker = new WorkerClass();
+  } catch (error) {
+    // Its channel's messages stay queued for a worker that can start (another process, a fix).
+    logger.error(`worker ${channel}: could not be created; not consuming`, { error });
+    return;
+  }
   bindWorker(worker, { channelName: channel, channelLayer: layer, logger });
   const warnAway = throttledWarning(logger, Date.now, 10_000);
   while (!signal.aborted) {

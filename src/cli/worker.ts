@@ -34,9 +34,14 @@ async function main(): Promise<void> {
   const running = startBackground({ workers, tasks: [], layer, logger });
   console.log(`Hono Channels worker: consuming ${workers.map((worker) => worker.channel).join(", ")}`);
 
+  let stopping = false;
   const stop = async (signal: string) => {
+    if (stopping) process.exit(130); // a second signal means "now"
+    stopping = true;
     console.log(`${signal}: finishing the messages in hand`);
-    await running.stop();
+    // A handler that never returns must not keep the process alive: give up a second after the timeout.
+    const deadline = new Promise((resolve) => setTimeout(resolve, settings.shutdownTimeoutMs + 1000));
+    await Promise.race([running.stop(), deadline]);
     await layer.close();
     console.log("stopped");
     process.exit(0);

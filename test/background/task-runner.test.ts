@@ -140,6 +140,31 @@ describe("TaskRunner", () => {
     expect({ aborted, finished }).toEqual({ aborted: true, finished: true });
   });
 
+  it("aborts a run's signal when its lease cannot be renewed, before another process could start it", async () => {
+    const clock = new FakeClock();
+    let renewals = 0;
+    const losing: Leases = {
+      acquire: async () => renewals++ === 0, // taken for the run, then refused: another holder has it
+      release: async () => {},
+    };
+    let abortedAt = null as number | null;
+    const { taskRunner, logger } = runner(
+      clock,
+      async ({ signal }) => {
+        await clock.sleep(5000, signal);
+        if (signal.aborted) abortedAt = clock.now();
+      },
+      { leases: losing },
+    );
+    taskRunner.start();
+    await clock.advance(2000);
+    // Run at 1000; the renewal half an interval later (1500) is refused: the signal aborts then,
+    // before the other holder's lease (taken at the earliest when ours lapses) lets it run.
+    expect(abortedAt).toBe(1500);
+    expect(logger.lines).toContain("task probe: lost its lease while running; its signal aborts");
+    await taskRunner.stop();
+  });
+
   it("does not run while the lease cannot be taken (the layer is away)", async () => {
     const clock = new FakeClock();
     const runs: number[] = [];
@@ -167,7 +192,7 @@ describe("task files", () => {
     expect(parseEvery("1h", "t")).toBe(3_600_000);
   });
 
-  it.each([[undefined], ["soon"], [0], [-1], [Number.NaN], ["10 days"], [0.01]])(
+  it.each([[undefined], ["soon"], [0], [-1], [Number.NaN], ["10 days"], [0.01], ["720h"], [3_000_000]])(
     "refuses every = %p naming the file",
     (every) => {
       expect(() => toTask("tick.ts", { every, default: () => {} })).toThrow(

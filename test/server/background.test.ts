@@ -209,6 +209,29 @@ describeWithRedis(
   { own: true },
 );
 
+describe("shutdown and background work", () => {
+  it("finishes the job in hand on SIGTERM, takes no new one, and exits 0", async () => {
+    const server = await startServer("bun");
+    try {
+      for (const id of [0, 1, 2]) {
+        const response = await fetch(new URL("/api/probe-jobs", server.url), {
+          method: "POST",
+          body: JSON.stringify({ id, ms: 400 }),
+        });
+        expect(response.status).toBe(202);
+      }
+      // Job 0 is in hand (400 ms), jobs 1 and 2 wait on the channel.
+      expect(await server.stop("SIGTERM")).toBe(0);
+      const output = server.output();
+      expect(output).toContain("probe job 0 done");
+      expect(output).not.toContain("probe job 1 done");
+      expect(output.indexOf("probe job 0 done")).toBeLessThan(output.indexOf("stopped"));
+    } finally {
+      server.kill();
+    }
+  }, 30_000);
+});
+
 describe("/metrics access", () => {
   it("is readable from this machine without a token, and needs the token when METRICS_TOKEN is set", async () => {
     const open = await startServer("bun");
