@@ -146,6 +146,7 @@ function interop(redisUrl: () => string, runtime: RuntimeName, keys: string[]): 
       ms: 1_764_000_000_000,
       big: 2n ** 60n,
       half: 0.5,
+      huge: 1e20, // past 2^53: not known to be an integer any more, so a float
     };
     const described = {
       dict: {
@@ -160,6 +161,7 @@ function interop(redisUrl: () => string, runtime: RuntimeName, keys: string[]): 
         ms: { int: "1764000000000" },
         big: { int: String(2n ** 60n) },
         half: { float: 0.5 },
+        huge: { float: 1e20 },
       },
     };
     const receiving = django.request("/receive/jobs.django/");

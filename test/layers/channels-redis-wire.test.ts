@@ -62,6 +62,32 @@ describeWithRedis("channels_redis wire: bad input", ({ url }) => {
     expect(logger.errors).toEqual(["channels_redis layer: unreadable message"]);
   });
 
+  it("keeps numbers what they are: exact integers as integers, anything larger as floats, never wrapped", async () => {
+    const prefix = `test-${crypto.randomUUID()}:`;
+    const [a, b] = [await layerWith(prefix), await layerWith(prefix)];
+    const numbers = {
+      small: 7,
+      big: 2 ** 40,
+      safe: Number.MAX_SAFE_INTEGER,
+      huge: 1e20,
+      negative: -1e19,
+      max: Number.MAX_VALUE,
+      half: 0.5,
+    };
+    await a.send("numbers", { type: "numbers", ...numbers });
+    expect(await b.receive("numbers", { signal: AbortSignal.timeout(5000) })).toEqual({
+      type: "numbers",
+      ...numbers,
+    });
+  });
+
+  it("refuses a Date, which Django could not turn into JSON, with a clear error", async () => {
+    const layer = await layerWith(`test-${crypto.randomUUID()}:`);
+    await expect(layer.send("jobs", { type: "dated", at: new Date() })).rejects.toThrow(
+      /A Date cannot cross to Django/,
+    );
+  });
+
   it("refuses a message that holds __asgi_channel__, the key the wire uses for its destination", async () => {
     const layer = await layerWith(`test-${crypto.randomUUID()}:`);
     const message = { type: "sneaky", __asgi_channel__: "specific.other!x" };

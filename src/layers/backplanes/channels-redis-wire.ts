@@ -4,9 +4,9 @@
  * Fernet-encrypted when keys are set. `__asgi_channel__` names the destination: a string for a
  * `send` to a process channel, a list for a `group_send`.
  *
- * Numbers follow Python's types rather than JavaScript's: an integer number travels as a msgpack
- * integer whatever its size (an `int` in Python, not a `float`), and an integer Python sends comes
- * back a number while it is safe (|n| <= 2^53), a bigint past that.
+ * Numbers follow Python's types rather than JavaScript's: an exact integer number (|n| <= 2^53)
+ * travels as a msgpack integer (an `int` in Python, not a `float`), and an integer Python sends
+ * comes back a number while it is safe, a bigint past that. Dates are refused.
  */
 import { randomBytes } from "node:crypto";
 import { InvalidMessageError } from "../../errors.ts";
@@ -57,11 +57,18 @@ export function assertNoDestination(message: Message): void {
 
 /**
  * The codec writes integer numbers past 32 bits as floats (so that bigints, written as 64-bit
- * integers, come back bigints); Python must see integers.
+ * integers, come back bigints); Python must see integers. Only exact integers are rewritten (up to
+ * 2^53): a larger number is not known to be an integer any more and stays a float. A `Date`
+ * would reach Python as a msgpack Timestamp, which Django cannot turn into JSON: refused.
  */
 function pythonIntegers(value: unknown): unknown {
   if (typeof value === "number") {
-    return Number.isInteger(value) && (value < INT32_MIN || value > UINT32_MAX) ? BigInt(value) : value;
+    return Number.isSafeInteger(value) && (value < INT32_MIN || value > UINT32_MAX) ? BigInt(value) : value;
+  }
+  if (value instanceof Date) {
+    throw new InvalidMessageError(
+      "A Date cannot cross to Django (it would arrive as a msgpack Timestamp): send an ISO string or epoch milliseconds.",
+    );
   }
   return mapContainers(value, pythonIntegers);
 }
