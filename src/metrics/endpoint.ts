@@ -1,7 +1,8 @@
 /**
  * GET /metrics. Who may read it: with `METRICS_TOKEN` set, whoever sends
  * `Authorization: Bearer <token>`; without it, clients on this machine only (a scraper beside the
- * server, or `curl localhost`). Behind a reverse proxy on the same machine every client looks
+ * server, or `curl localhost`), and never a request a proxy forwarded (it carries `Forwarded`,
+ * `X-Forwarded-For` or `X-Real-IP`). A proxy that adds none of those makes every client look
  * local: set a token there.
  */
 import { timingSafeEqual } from "node:crypto";
@@ -34,7 +35,7 @@ export function metricsHandler(options: MetricsOptions): Handler {
           },
         );
       }
-    } else if (!LOOPBACK.test(options.client(c)?.address ?? "")) {
+    } else if (!LOOPBACK.test(options.client(c)?.address ?? "") || forwarded(c)) {
       return c.json(
         {
           error: "FORBIDDEN",
@@ -49,6 +50,14 @@ export function metricsHandler(options: MetricsOptions): Handler {
       "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
     });
   };
+}
+
+/**
+ * A request a proxy passed on: from loopback, but not from this machine. Without a token those are
+ * refused, so a reverse proxy on the same host does not make the metrics public.
+ */
+function forwarded(c: Context): boolean {
+  return ["forwarded", "x-forwarded-for", "x-real-ip"].some((name) => c.req.header(name) !== undefined);
 }
 
 function sameSecret(sent: string, expected: string): boolean {

@@ -243,6 +243,11 @@ describe("/metrics access", () => {
       const text = await local.text();
       expect(text).toContain('hono_channels_task_runs_total{task="live-tick"} 0');
       expect(text).toContain('hono_channels_worker_backlog{channel="reports"} 0');
+      // Forwarded by a proxy on this machine: not this machine's own request.
+      const proxied = await fetch(new URL("/metrics", open.url), {
+        headers: { "X-Forwarded-For": "203.0.113.9" },
+      });
+      expect(proxied.status).toBe(403);
       expect((await fetch(new URL("/metrics", guarded.url))).status).toBe(401);
       const wrong = { headers: { Authorization: "Bearer not-the-token-0000000" } };
       expect((await fetch(new URL("/metrics", guarded.url), wrong)).status).toBe(401);

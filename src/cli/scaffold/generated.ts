@@ -17,7 +17,15 @@ const WATCHED = "--include 'routes/**' --include 'consumers/**' --include 'worke
 
 /** The commands of each runtime. With the Redis layer, the server and workers start on it. */
 function scriptsFor({ runtime, layer }: ScaffoldOptions): Scripts {
-  const env = layer === "redis" ? "CHANNEL_LAYER=redis " : "";
+  // npm and bun run scripts through sh, where the environment can still choose another layer;
+  // Deno's task shell has no `${VAR:-default}`, so there the scripts decide (the README says so).
+  const env =
+    layer !== "redis"
+      ? ""
+      : runtime === "deno"
+        ? "CHANNEL_LAYER=redis "
+        : // biome-ignore lint/suspicious/noTemplateCurlyInString: sh's own ${VAR:-default}, for the script
+          "CHANNEL_LAYER=${CHANNEL_LAYER:-redis} ";
   switch (runtime) {
     case "bun":
       return {
@@ -147,8 +155,11 @@ export function readme(options: ScaffoldOptions): string {
   const c = commandsFor(options.runtime);
   const layer =
     options.layer === "redis"
-      ? "It starts on the **Redis** channel layer (`CHANNEL_LAYER=redis` in its start scripts): run a Redis\n" +
-        "and point `REDIS_URL` at it (default `redis://127.0.0.1:6379`); every process on that Redis shares groups."
+      ? "It starts on the **Redis** channel layer (`CHANNEL_LAYER=redis` in its start scripts" +
+        (options.runtime === "deno"
+          ? ", which decide it: edit deno.json to run another layer"
+          : ", unless the environment sets another") +
+        "): run a Redis\nand point `REDIS_URL` at it (default `redis://127.0.0.1:6379`); every process on that Redis shares groups."
       : "It starts on the **in-memory** channel layer: one process. For several processes, run a Redis and\n" +
         "start with `CHANNEL_LAYER=redis REDIS_URL=redis://host:6379`.";
   const app = options.minimal
