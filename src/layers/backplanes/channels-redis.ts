@@ -107,8 +107,9 @@ export class ChannelsRedisBackplane implements Backplane {
   async unsubscribe(): Promise<void> {}
 
   /**
-   * Reads the members, then queues one message per destination set. Two round trips on one
-   * connection, with nothing awaited in between: one sender's group messages stay in order.
+   * Reads the members, then queues one message per destination set: two round trips on one
+   * connection. A sender that awaits each groupSend keeps its order; two sends in flight at once
+   * to one group are ordered by their scores (send times), taken when each queues.
    */
   async groupSend(group: string, message: Message): Promise<void> {
     assertNoDestination(message);
