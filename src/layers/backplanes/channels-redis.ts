@@ -22,7 +22,7 @@ import { groupMembersScript, groupSendScript, sendScript } from "./channels-redi
 import { assertNoDestination, deserialize, serialize, type Wire } from "./channels-redis-wire.ts";
 import { Fernet } from "./fernet.ts";
 import { RedisConnections } from "./redis-connections.ts";
-import { acquireLeaseScript, releaseLeaseScript } from "./redis-scripts.ts";
+import { acquireLease, releaseLease } from "./redis-scripts.ts";
 
 /** Options of the channels_redis wire backplane. */
 export interface ChannelsRedisBackplaneOptions extends LayerOptions {
@@ -189,21 +189,12 @@ export class ChannelsRedisBackplane implements Backplane {
     return this.#redis.call(() => this.#redis.command.zcard(this.#channelKey(channel)));
   }
 
-  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const held = await this.#redis.call(() =>
-      acquireLeaseScript.run(
-        this.#redis.command,
-        [`${this.#prefix}:lease:${name}`],
-        [holder, Math.ceil(ttlMs)],
-      ),
-    );
-    return held === 1;
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return acquireLease(this.#redis, `${this.#prefix}:lease:${name}`, holder, ttlMs);
   }
 
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await this.#redis.call(() =>
-      releaseLeaseScript.run(this.#redis.command, [`${this.#prefix}:lease:${name}`], [holder]),
-    );
+  releaseLease(name: string, holder: string): Promise<void> {
+    return releaseLease(this.#redis, `${this.#prefix}:lease:${name}`, holder);
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@ import { capacityLookup, processOf } from "../rules.ts";
 import type { Backplane, BackplaneReceiver } from "./backplane.ts";
 import { decodeEntry, encodeEntry, fromWire, toWire } from "./redis-entries.ts";
 import { drainInbox, type QueueConnections, receiveFromList } from "./redis-queues.ts";
-import { acquireLeaseScript, releaseLeaseScript, sendScript } from "./redis-scripts.ts";
+import { acquireLease, releaseLease, sendScript } from "./redis-scripts.ts";
 
 /**
  * Messages a process's inbox (every channel of its consumers, sent from other processes) may
@@ -140,18 +140,12 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
     return this.redis.call(() => this.redis.command.llen(this.key("ch", channel)));
   }
 
-  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const key = this.key("lease", name);
-    const held = await this.redis.call(() =>
-      acquireLeaseScript.run(this.redis.command, [key], [holder, Math.ceil(ttlMs)]),
-    );
-    return held === 1;
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return acquireLease(this.redis, this.key("lease", name), holder, ttlMs);
   }
 
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await this.redis.call(() =>
-      releaseLeaseScript.run(this.redis.command, [this.key("lease", name)], [holder]),
-    );
+  releaseLease(name: string, holder: string): Promise<void> {
+    return releaseLease(this.redis, this.key("lease", name), holder);
   }
 
   async close(): Promise<void> {

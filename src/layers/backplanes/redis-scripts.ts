@@ -6,7 +6,7 @@
  * the expiry with a pattern match and builds an entry by concatenation, never decoding a message.
  */
 import { createHash } from "node:crypto";
-import type { RedisClient } from "./redis-queues.ts";
+import type { QueueConnections, RedisClient } from "./redis-queues.ts";
 
 /** A script sent once and then called by its SHA1. */
 export class LuaScript {
@@ -92,7 +92,7 @@ return skipped
  * KEYS[1] a lease; ARGV holder, ttl ms. Takes the lease if it is free, renews it if the holder
  * has it. Returns 1 if the holder has it now, 0 if another does.
  */
-export const acquireLeaseScript = new LuaScript(`
+const acquireLeaseScript = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
 if current and current ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -100,10 +100,32 @@ return 1
 `);
 
 /** KEYS[1] a lease; ARGV holder. Deletes the lease if the holder has it. */
-export const releaseLeaseScript = new LuaScript(`
+const releaseLeaseScript = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 `);
+
+/** Takes or renews the lease at `key` for `holder`; false if another holder has it. Every Redis backplane's. */
+export async function acquireLease(
+  redis: Pick<QueueConnections, "call" | "command">,
+  key: string,
+  holder: string,
+  ttlMs: number,
+): Promise<boolean> {
+  const held = await redis.call(() =>
+    acquireLeaseScript.run(redis.command, [key], [holder, Math.ceil(ttlMs)]),
+  );
+  return held === 1;
+}
+
+/** Gives the lease at `key` back if `holder` has it. */
+export async function releaseLease(
+  redis: Pick<QueueConnections, "call" | "command">,
+  key: string,
+  holder: string,
+): Promise<void> {
+  await redis.call(() => releaseLeaseScript.run(redis.command, [key], [holder]));
+}
 
 /** A `channelCapacity` glob (`worker.*`) as an anchored Lua pattern. */
 export function globToLuaPattern(glob: string): string {
