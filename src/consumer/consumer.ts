@@ -74,9 +74,17 @@ export class Consumer<Events extends MessageMap = MessageMap> {
     connectionOf(this).accept(options);
   }
 
-  /** Sends a text or binary frame to the client. */
-  async send(frame: Frame): Promise<void> {
-    connectionOf(this).send(frame);
+  /**
+   * Sends a text or binary frame to the client. The write happens before this returns; the
+   * promise is settled already (a handler that sends to a thousand members allocates none).
+   */
+  send(frame: Frame): Promise<void> {
+    try {
+      connectionOf(this).send(frame);
+      return SENT;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -111,11 +119,18 @@ export class Consumer<Events extends MessageMap = MessageMap> {
   }
 
   /** Sends a message to every member of a group; each runs the handler named after its `type`. */
-  async groupSend(group: string, message: MessageOf<Events>): Promise<void> {
-    await this.channelLayer.groupSend(group, message as Message);
+  groupSend(group: string, message: MessageOf<Events>): Promise<void> {
+    try {
+      return this.channelLayer.groupSend(group, message as Message);
+    } catch (error) {
+      return Promise.reject(error); // no connection yet: a rejection, as from any other layer call
+    }
   }
 }
 registerFrameworkClass(Consumer);
+
+/** What `send()` returns: one promise, already resolved, shared by every send. */
+const SENT: Promise<void> = Promise.resolve();
 
 /** A class whose instances are consumers: what a file in `consumers/` default-exports. */
 export type ConsumerClass<C extends Consumer = Consumer> = new (scope: Scope) => C;

@@ -56,16 +56,10 @@ export class Inbox implements ChannelSink {
     }
     counters.framesIn++;
     const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };
-    queue.push(async () => {
+    queue.push(() => {
       guard.taken(verdict.bytes);
       if (!this.#options.handles("frame")) return;
-      const started = performance.now();
-      try {
-        await consumer.receive(frame);
-      } catch (error) {
-        this.#options.onFailed("receive", error);
-      }
-      handlerEnded(started);
+      return this.#timed(consumer.receive, frame);
     });
   }
 
@@ -100,15 +94,12 @@ export class Inbox implements ChannelSink {
       const running = this.#options.handles("message") ? this.#dispatch(message) : undefined;
       if (!handled) return running;
       if (!running) return handled();
-      return running.finally(handled);
+      return running.then(handled, handled);
     });
   }
 
-  /**
-   * Runs the handler for `message`. Not async on purpose: a synchronous handler costs no promise,
-   * and this runs once per member of every group message.
-   */
-  #dispatch(message: Message): Promise<void> | undefined {
+  /** Runs the handler for `message`. */
+  #dispatch(message: Message): PromiseLike<void> | undefined {
     const { consumer, log } = this.#options;
     let handler: (message: unknown) => unknown;
     try {
@@ -117,23 +108,35 @@ export class Inbox implements ChannelSink {
       log.refusedMessage(message.type, error as Error);
       return;
     }
-    const failed = (error: unknown) => this.#options.onFailed(handlerName(message.type), error, message.type);
+    return this.#timed(handler, message, message.type);
+  }
+
+  /**
+   * Runs one of the consumer's handlers (`receive`, or the handler of a message's `type`), timing
+   * it for the metrics; a throw or a rejection goes to `onFailed`. Not async on purpose: a
+   * synchronous handler costs no promise, and this runs once per member of every group message.
+   */
+  #timed(handler: (arg: never) => unknown, arg: unknown, type?: string): PromiseLike<void> | undefined {
     const started = performance.now();
     try {
-      const result = handler.call(consumer, message);
+      const result = handler.call(this.#options.consumer, arg as never);
       if (isThenable(result)) {
-        return Promise.resolve(result).then(
+        return result.then(
           () => handlerEnded(started),
           (error) => {
             handlerEnded(started);
-            failed(error);
+            this.#failed(error, type);
           },
         );
       }
     } catch (error) {
-      failed(error);
+      this.#failed(error, type);
     }
     handlerEnded(started);
+  }
+
+  #failed(error: unknown, type: string | undefined): void {
+    this.#options.onFailed(type === undefined ? "receive" : handlerName(type), error, type);
   }
 }
 

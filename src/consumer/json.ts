@@ -67,9 +67,21 @@ export class JsonConsumer<Events extends MessageMap = MessageMap> extends Consum
   receiveJson(_data: unknown): void | Promise<void> {}
 
   /** Encodes `data` and sends it as a text frame; `close` closes the connection afterwards. */
-  async sendJson(data: unknown, options: { close?: boolean | CloseOptions } = {}): Promise<void> {
-    await this.send({ text: await this.encodeJson(data) });
-    if (options.close) await this.close(options.close === true ? {} : options.close);
+  sendJson(data: unknown, options: { close?: boolean | CloseOptions } = {}): Promise<void> {
+    let text: string | Promise<string>;
+    try {
+      text = this.encodeJson(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // The common case, once per member of every group message: no promise of its own.
+    if (typeof text === "string" && !options.close) return this.send({ text });
+    return this.#sendThenClose(text, options.close);
+  }
+
+  async #sendThenClose(text: string | Promise<string>, close?: boolean | CloseOptions): Promise<void> {
+    await this.send({ text: await text });
+    if (close) await this.close(close === true ? {} : close);
   }
 
   /** Text frame -> value. JSON.parse unless overridden. */

@@ -3,6 +3,11 @@
  * as microtasks, and a burst fanned out to a room's members is nothing but microtasks: left alone
  * it runs to the end before the runtime reads a socket or a timer fires again, so one client could
  * stop the process answering anyone for seconds. Past the budget, queues wait for the next turn.
+ *
+ * Queues that ran out of budget wait in one line and are resumed in that order on the next turn,
+ * until the budget is spent again; the rest keep their place at the front for the turn after. So
+ * a thousand busy queues cost one callback per turn, not a thousand wake-ups that only find the
+ * budget spent, and every queue gets its turn in order: none starves.
  */
 import { noteDeferredTurn } from "../adapters/coalesce.ts";
 
@@ -17,35 +22,48 @@ const soon: (callback: () => void) => void =
     : (callback) => setTimeout(callback, 0);
 
 let turnStarted = -1;
-let nextTurn: Promise<void> | null = null;
+/** Queues waiting for the next turn, in the order they ran out of budget. */
+let waiting: Array<() => void> = [];
+let resumeScheduled = false;
 
-/** When the current turn's queued work began; the first call in a turn starts its clock. */
-function turnStart(now: number): number {
+/** Whether the queues have used this turn's budget. The first call in a turn starts its clock. */
+export function overTurnBudget(): boolean {
+  const now = performance.now();
   if (turnStarted < 0) {
     turnStarted = now;
     // Its next callback means the event loop went round: a new turn with a fresh budget.
     soon(() => {
       turnStarted = -1;
     });
+    return false;
   }
-  return turnStarted;
+  return now - turnStarted > TURN_BUDGET_MS;
 }
 
-/** Whether the queues have used this turn's budget. */
-export function overTurnBudget(): boolean {
-  const now = performance.now();
-  return now - turnStart(now) > TURN_BUDGET_MS;
-}
-
-/** Resolves on the next turn of the event loop, after pending I/O had its chance. */
-export function waitForNextTurn(): Promise<void> {
+/** Calls `resume` on a later turn of the event loop, after pending I/O had its chance, in line. */
+export function resumeNextTurn(resume: () => void): void {
   // Sockets hold their frames across such turns, to write them in fewer calls (adapters/coalesce.ts).
   noteDeferredTurn();
-  nextTurn ??= new Promise((resolve) =>
-    soon(() => {
-      nextTurn = null;
-      resolve();
-    }),
-  );
-  return nextTurn;
+  waiting.push(resume);
+  if (!resumeScheduled) {
+    resumeScheduled = true;
+    soon(resumeWaiting);
+  }
+}
+
+function resumeWaiting(): void {
+  resumeScheduled = false;
+  const line = waiting;
+  waiting = [];
+  for (let i = 0; i < line.length; i++) {
+    if (overTurnBudget()) {
+      // Spent again: the rest go first next turn, ahead of queues that ran out during this one.
+      waiting = line.slice(i).concat(waiting);
+      resumeScheduled = true;
+      noteDeferredTurn();
+      soon(resumeWaiting);
+      return;
+    }
+    line[i]!();
+  }
 }
