@@ -100,6 +100,8 @@ for (const [name, scenario] of [
   const samples: number[] = [];
   for (let i = 0; i < ROUNDS; i++) samples.push(await scenario());
   const fmt = (value: number) => value.toFixed(2);
-  console.log(`| ${name} | ${fmt(median(samples))} (${fmt(Math.min(...samples))}-${fmt(Math.max(...samples))}) |`);
+  console.log(
+    `| ${name} | ${fmt(median(samples))} (${fmt(Math.min(...samples))}-${fmt(Math.max(...samples))}) |`,
+  );
 }
 process.exit(0);

@@ -2,7 +2,7 @@
 import { Consumer, type Frame } from "hono-channels";
 
 export default class Echo extends Consumer {
-  override async receive(frame: Frame) {
-    await this.send(frame);
+  override receive(frame: Frame) {
+    return this.send(frame);
   }
 }

@@ -40,12 +40,12 @@ export default class LiveDashboard extends JsonConsumer<LiveEvents> {
   }
 
   /** The server's periodic tick (`tasks/live-tick.ts`). */
-  async liveTick(event: { type: "live.tick" } & LiveEvents["live.tick"]) {
-    await this.sendJson(event);
+  liveTick(event: { type: "live.tick" } & LiveEvents["live.tick"]) {
+    return this.sendJson(event);
   }
 
   /** Runs on every dashboard for each `live.update` sent to the group. */
-  async liveUpdate(event: { type: "live.update" } & LiveEvents["live.update"]) {
-    await this.sendJson(event);
+  liveUpdate(event: { type: "live.update" } & LiveEvents["live.update"]) {
+    return this.sendJson(event);
   }
 }

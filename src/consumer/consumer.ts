@@ -129,8 +129,11 @@ export class Consumer<Events extends MessageMap = MessageMap> {
 }
 registerFrameworkClass(Consumer);
 
-/** What `send()` returns: one promise, already resolved, shared by every send. */
-const SENT: Promise<void> = Promise.resolve();
+/**
+ * What `send()` returns: one promise, already resolved, shared by every send. A handler that
+ * returns it (`return this.sendJson(event)`) is known to be done: its next message runs at once.
+ */
+export const SENT: Promise<void> = Promise.resolve();
 
 /** A class whose instances are consumers: what a file in `consumers/` default-exports. */
 export type ConsumerClass<C extends Consumer = Consumer> = new (scope: Scope) => C;

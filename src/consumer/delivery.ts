@@ -7,7 +7,7 @@ import { LayerClosedError } from "../errors.ts";
 import { type ChannelLayer, type ChannelSink, canListen, type Message } from "../layers/layer.ts";
 import { counters, handlerEnded } from "../metrics/counters.ts";
 import type { ConnectionLog } from "./connection-log.ts";
-import type { Consumer } from "./consumer.ts";
+import { type Consumer, SENT } from "./consumer.ts";
 import { handlerName, resolveHandler } from "./dispatch.ts";
 import type { InboundGuard } from "./flow.ts";
 import type { Frame } from "./frames.ts";
@@ -120,7 +120,8 @@ export class Inbox implements ChannelSink {
     const started = performance.now();
     try {
       const result = handler.call(this.#options.consumer, arg as never);
-      if (isThenable(result)) {
+      // SENT is settled already: waiting on it would only cost the queue a turn of microtasks.
+      if (result !== SENT && isThenable(result)) {
         return result.then(
           () => handlerEnded(started),
           (error) => {

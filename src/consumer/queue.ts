@@ -32,7 +32,10 @@ export class SerialQueue {
   /** Runs tasks until the queue is empty, a task returns a promise, or the turn's budget is spent. */
   #run(): void {
     while (this.#head < this.#tasks.length) {
-      if (overTurnBudget()) return resumeNextTurn(this.#resume);
+      if (overTurnBudget()) {
+        resumeNextTurn(this.#resume);
+        return;
+      }
       const task = this.#tasks[this.#head]!;
       this.#head++;
       // Compact now and then instead of shift(), which is O(n) per task on long queues.
