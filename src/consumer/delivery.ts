@@ -4,6 +4,7 @@
  * `receive()` loop, Channels' own way, from a layer that has only Channels' methods.
  */
 import { LayerClosedError } from "../errors.ts";
+import { copyMessage } from "../layers/codec.ts";
 import { type ChannelLayer, type ChannelSink, canListen, type Message } from "../layers/layer.ts";
 import { counters, handlerEnded } from "../metrics/counters.ts";
 import type { ConnectionLog } from "./connection-log.ts";
@@ -108,7 +109,8 @@ export class Inbox implements ChannelSink {
       log.refusedMessage(message.type, error as Error);
       return;
     }
-    return this.#timed(handler, message, message.type);
+    // Its own copy, made now rather than when queued: until this turn one object served every member.
+    return this.#timed(handler, copyMessage(message), message.type);
   }
 
   /**

@@ -10,7 +10,7 @@ import { ChannelFull, LayerClosedError, NotLocalError } from "../errors.ts";
 import { counters } from "../metrics/counters.ts";
 import type { Backplane } from "./backplanes/backplane.ts";
 import { copyMessage } from "./codec.ts";
-import { type Copy, Hub, type HubOptions } from "./hub.ts";
+import { Hub, type HubOptions } from "./hub.ts";
 import type { ChannelLayer, ChannelSink, LocalDelivery, Message, MessageMap, MessageOf } from "./layer.ts";
 import { assertChannelName, assertGroupName, assertMessage, processOf } from "./rules.ts";
 
@@ -29,8 +29,8 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
     this.#backplane = backplane;
     this.#processId = backplane?.processId ?? "inmemory";
     backplane?.start({
-      group: (group, copy) => this.hub.groupSend(group, copy),
-      channel: (channel, message) => this.hub.deliver(channel, () => message),
+      group: (group, message) => this.hub.groupSend(group, message),
+      channel: (channel, message) => this.hub.deliver(channel, message),
     });
   }
 
@@ -41,7 +41,8 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
       assertChannelName(channel);
       assertMessage(message);
       if (!this.#isLocal(channel)) return await this.#backplane!.send(channel, message);
-      if (!this.hub.deliver(channel, cloneOf(message))) {
+      // Cloned now: a sender that mutates its object afterwards changes nothing delivered.
+      if (!this.hub.deliver(channel, copyMessage(message))) {
         throw new ChannelFull(channel, this.hub.capacityOf(channel));
       }
     } catch (error) {
@@ -111,7 +112,7 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
       // With a backplane, local members get the message when it comes back from the backplane, like
       // every other process's members: one path, one order for everyone.
       if (this.#backplane) return await this.#backplane.groupSend(group, message);
-      this.hub.groupSend(group, cloneOf(message));
+      this.hub.groupSend(group, copyMessage(message));
     } catch (error) {
       counters.layerErrors++;
       throw error;
@@ -201,9 +202,4 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
   #assertOpen(): void {
     if (this.#closed) throw new LayerClosedError();
   }
-}
-
-/** Copies for recipients of a message sent in this process: a sender that mutates its object later changes nothing. */
-function cloneOf(message: Message): Copy {
-  return () => copyMessage(message);
 }

@@ -3,9 +3,15 @@
  * connected consumer's sink, or a buffer for `receive()`), its group memberships, capacity and
  * expiry. It validates nothing and knows no backplane: the layer in front of it does both.
  * Expiry is checked lazily against an injectable clock, with a sweep at most once a second: no timers.
+ *
+ * A message handed to the hub is the layer's own (a clone of what was sent, or what a backplane
+ * decoded), and one object serves every recipient of a group message while it waits: a member's
+ * copy is made when its turn comes (the sink's `push` contract; `receive()` here), so a thousand
+ * queued deliveries hold one message, not a thousand.
  */
 import { ChannelListenedError, LayerClosedError } from "../errors.ts";
 import { type Logger, throttledWarning } from "../log.ts";
+import { copyMessage } from "./codec.ts";
 import { type ChannelSink, LAYER_DEFAULTS, type LayerOptions, type Message } from "./layer.ts";
 import { capacityLookup } from "./rules.ts";
 
@@ -21,9 +27,6 @@ export interface HubOptions extends LayerOptions {
    */
   onGroupEmptied?: (group: string) => void;
 }
-
-/** Makes a fresh copy of a message for one recipient, so no two recipients share an object. */
-export type Copy = () => Message;
 
 interface Waiter {
   resolve(message: Message): void;
@@ -70,11 +73,11 @@ export class Hub {
     return this.#capacityOf(channel);
   }
 
-  /** Hands a copy to the channel's consumer, a waiting receiver or its buffer; false if the channel is full. */
-  deliver(channel: string, copy: Copy): boolean {
+  /** Hands `message` to the channel's consumer, a waiting receiver or its buffer; false if the channel is full. */
+  deliver(channel: string, message: Message): boolean {
     const now = this.now();
     this.#maybeSweep(now);
-    return this.#deliver(channel, copy, now);
+    return this.#deliver(channel, message, now);
   }
 
   /** The next message of a channel nobody listens to; waits for one if its buffer is empty. */
@@ -90,7 +93,7 @@ export class Hub {
     const next = state.buffer.shift();
     if (next) {
       this.#forgetIfIdle(channel, state);
-      return Promise.resolve(next.message);
+      return Promise.resolve(copyMessage(next.message));
     }
     signal?.throwIfAborted();
     return new Promise<Message>((resolve, reject) => {
@@ -152,8 +155,8 @@ export class Hub {
     if (members.size === 0) this.#groups.delete(group);
   }
 
-  /** Gives each member of `group` its own copy; a full member misses this message, the others do not. */
-  groupSend(group: string, copy: Copy): void {
+  /** Hands `message` to each member of `group`; a full member misses it, the others do not. */
+  groupSend(group: string, message: Message): void {
     const now = this.now();
     this.#maybeSweep(now);
     const members = this.#groups.get(group);
@@ -161,7 +164,7 @@ export class Hub {
     for (const [channel, expiresAt] of members) {
       if (this.#membershipExpired(channel, expiresAt, now)) {
         members.delete(channel);
-      } else if (!this.#deliver(channel, copy, now)) {
+      } else if (!this.#deliver(channel, message, now)) {
         this.skippedFull++;
         // A burst into a full room must not flood the log: one line a second, with the count.
         this.#warnSkipped(
@@ -220,24 +223,23 @@ export class Hub {
 
   // --- internals ---------------------------------------------------------------------------------
 
-  #deliver(channel: string, copy: Copy, now: number): boolean {
+  #deliver(channel: string, message: Message, now: number): boolean {
     const capacity = this.#capacityOf(channel);
     const existing = this.#channels.get(channel);
     if (existing?.sink) {
       if (existing.sink.backlog >= capacity) return false;
-      existing.sink.push(copy());
+      existing.sink.push(message);
       return true;
     }
     const waiter = existing?.waiters.shift();
     if (waiter) {
-      waiter.resolve(copy());
+      waiter.resolve(copyMessage(message));
       return true;
     }
     const state = existing ?? this.#state(channel);
     this.#dropExpired(channel, state, now);
     if (state.buffer.length >= capacity) return false;
-    // Copied now, so a sender that mutates its object afterwards changes nothing delivered.
-    state.buffer.push({ expiresAt: now + this.#expiryMs, message: copy() });
+    state.buffer.push({ expiresAt: now + this.#expiryMs, message });
     return true;
   }
 

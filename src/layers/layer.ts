@@ -47,6 +47,10 @@ export interface ChannelLayer<M extends MessageMap = MessageMap> {
  * delivery path (no polling, no `receive()` promise per message).
  */
 export interface ChannelSink {
+  /**
+   * Takes a message for this channel. The object may be shared with the other members of a group
+   * and must not be changed: the sink copies it (`copyMessage`) before any handler sees it.
+   */
   push(message: Message): void;
   /** Messages pushed but not yet handled; `send` compares it with the channel's capacity. */
   readonly backlog: number;

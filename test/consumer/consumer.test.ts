@@ -216,6 +216,36 @@ describe("Consumer groups and layer messages", () => {
     expect(layer.size.memberships).toBe(0);
   });
 
+  it("gives each member its own message: a handler that changes it changes nothing another member sees", async () => {
+    class Scribbler extends Consumer {
+      override groups = ["notes"];
+      noteAdded(message: { tags: string[]; text: string }) {
+        message.tags.push("seen");
+        message.text = "scribbled";
+        return this.send({ text: JSON.stringify(message) });
+      }
+    }
+    const layer = new InMemoryChannelLayer();
+    const members = [
+      new WebsocketCommunicator(Scribbler, { layer }),
+      new WebsocketCommunicator(Scribbler, { layer }),
+    ];
+    for (const member of members) await member.connect();
+    const sent = { type: "note.added", tags: ["a"], text: "original" };
+    await layer.groupSend("notes", sent);
+    await layer.groupSend("notes", sent);
+    for (const member of members) {
+      for (let i = 0; i < 2; i++) {
+        expect(JSON.parse((await member.receiveFrom()).text!)).toEqual({
+          type: "note.added",
+          tags: ["a", "seen"],
+          text: "scribbled",
+        });
+      }
+    }
+    expect(sent).toEqual({ type: "note.added", tags: ["a"], text: "original" });
+  });
+
   it("leaves groups joined at runtime with groupAdd() on disconnect", async () => {
     const Joins = deciding(async (consumer) => {
       await consumer.groupAdd("extra");

@@ -6,7 +6,7 @@
  */
 import { ChannelFull, LayerClosedError, LayerUnavailableError } from "../../src/errors.ts";
 import type { Backplane, BackplaneReceiver } from "../../src/layers/backplanes/backplane.ts";
-import { copyMessage, decodeMessage, encodeMessage } from "../../src/layers/codec.ts";
+import { decodeMessage, encodeMessage } from "../../src/layers/codec.ts";
 import { LAYER_DEFAULTS, type LayerOptions, type LayerStatus, type Message } from "../../src/layers/layer.ts";
 import { capacityLookup, processOf } from "../../src/layers/rules.ts";
 
@@ -204,13 +204,7 @@ export class FakeBackplane implements Backplane {
 
   #publishArrived(group: string, bytes: Uint8Array): void {
     if (this.#closed) return;
-    const decoded = decodeMessage(bytes);
-    let unused: Message | null = decoded;
-    this.#receiver?.group(group, () => {
-      const own = unused ?? copyMessage(decoded);
-      unused = null;
-      return own;
-    });
+    this.#receiver?.group(group, decodeMessage(bytes));
   }
 
   #channelArrived(channel: string, bytes: Uint8Array): void {

@@ -12,8 +12,11 @@ import type { LayerStatus, Message, StatusReporting } from "../layer.ts";
 
 /** Where a backplane hands what arrives for this process: the process's hub. */
 export interface BackplaneReceiver {
-  /** A group message published by any process (this one included): `copy()` gives each local member its own. */
-  group(group: string, copy: () => Message): void;
+  /**
+   * A group message published by any process (this one included), for every local member: the
+   * backplane's own object (just decoded), which the hub shares until each member's turn comes.
+   */
+  group(group: string, message: Message): void;
   /** A message for one of this process's channels; false if that channel is full (the message is dropped). */
   channel(channel: string, message: Message): boolean;
 }

@@ -13,7 +13,6 @@
  */
 import { ChannelFull } from "../../errors.ts";
 import { type Logger, throttledWarning } from "../../log.ts";
-import { copyMessage } from "../codec.ts";
 import { LAYER_DEFAULTS, type LayerOptions, type LayerStatus, type Message } from "../layer.ts";
 import { capacityLookup } from "../rules.ts";
 import type { Backplane, BackplaneReceiver } from "./backplane.ts";
@@ -249,13 +248,13 @@ export class ChannelsRedisBackplane implements Backplane {
   #takeIn(popped: Popped): void {
     const read = this.#read(popped);
     if (!read) return;
-    read.channels.forEach((channel, index) => {
-      const own = index === 0 ? read.message : copyMessage(read.message);
-      if (this.#receiver?.channel(channel, own)) return;
+    // One decoded message for every local channel it names: each recipient copies it when its turn comes.
+    for (const channel of read.channels) {
+      if (this.#receiver?.channel(channel, read.message)) continue;
       this.droppedFull++;
       this.#warnFull((times) => `channels_redis layer: ${times} message(s) for full local channels dropped`, {
         channel,
       });
-    });
+    }
   }
 }

@@ -6,7 +6,6 @@
  */
 import { ChannelFull } from "../../errors.ts";
 import { type Logger, throttledWarning } from "../../log.ts";
-import { copyMessage } from "../codec.ts";
 import {
   LAYER_DEFAULTS,
   type LayerOptions,
@@ -177,20 +176,15 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
   #onGroupMessage(channel: string, payload: string): void {
     const group = this.groupOf(channel);
     if (group === null) return;
-    let unused: Message | null;
+    let message: Message;
     try {
-      unused = fromWire(payload);
+      message = fromWire(payload);
     } catch (error) {
       this.logger?.error(`${this.#label}: unreadable group message on ${group}`, { error });
       return;
     }
-    // Decoded once; the first member takes that, the others a copy of it.
-    const decoded = unused;
-    this.#receiver?.group(group, () => {
-      const own = unused ?? copyMessage(decoded);
-      unused = null;
-      return own;
-    });
+    // Decoded once for every local member; each gets its own copy when its turn comes.
+    this.#receiver?.group(group, message);
   }
 
   /** Hands one inbox entry to its local channel, which applies its own capacity. */
