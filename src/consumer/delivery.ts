@@ -57,10 +57,10 @@ export class Inbox implements ChannelSink {
     }
     counters.framesIn++;
     const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };
-    queue.push(() => {
+    queue.push((started) => {
       guard.taken(verdict.bytes);
       if (!this.#options.handles("frame")) return;
-      return this.#timed(consumer.receive, frame);
+      return this.#timed(started, consumer.receive, frame);
     });
   }
 
@@ -90,9 +90,9 @@ export class Inbox implements ChannelSink {
   /** Queues `message` for its handler; `handled` is called once its turn is over. */
   #enqueue(message: Message, handled?: () => void): void {
     this.#backlog++;
-    this.#options.queue.push(() => {
+    this.#options.queue.push((started) => {
       this.#backlog--;
-      const running = this.#options.handles("message") ? this.#dispatch(message) : undefined;
+      const running = this.#options.handles("message") ? this.#dispatch(started, message) : undefined;
       if (!handled) return running;
       if (!running) return handled();
       return running.then(handled, handled);
@@ -100,7 +100,7 @@ export class Inbox implements ChannelSink {
   }
 
   /** Runs the handler for `message`. */
-  #dispatch(message: Message): PromiseLike<void> | undefined {
+  #dispatch(started: number, message: Message): PromiseLike<void> | undefined {
     const { consumer, log } = this.#options;
     let handler: (message: unknown) => unknown;
     try {
@@ -110,16 +110,20 @@ export class Inbox implements ChannelSink {
       return;
     }
     // Its own copy, made now rather than when queued: until this turn one object served every member.
-    return this.#timed(handler, copyMessage(message), message.type);
+    return this.#timed(started, handler, copyMessage(message), message.type);
   }
 
   /**
    * Runs one of the consumer's handlers (`receive`, or the handler of a message's `type`), timing
-   * it for the metrics; a throw or a rejection goes to `onFailed`. Not async on purpose: a
+   * it from `started` for the metrics; a throw or a rejection goes to `onFailed`. Not async on purpose: a
    * synchronous handler costs no promise, and this runs once per member of every group message.
    */
-  #timed(handler: (arg: never) => unknown, arg: unknown, type?: string): PromiseLike<void> | undefined {
-    const started = performance.now();
+  #timed(
+    started: number,
+    handler: (arg: never) => unknown,
+    arg: unknown,
+    type?: string,
+  ): PromiseLike<void> | undefined {
     try {
       const result = handler.call(this.#options.consumer, arg as never);
       // SENT is settled already: waiting on it would only cost the queue a turn of microtasks.

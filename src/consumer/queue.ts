@@ -8,10 +8,13 @@
  * promise makes the queue wait, for that promise. A group message reaching a thousand members whose
  * handlers do not wait for anything costs no promise and no microtask per member.
  */
-import { overTurnBudget, resumeNextTurn } from "./turns.ts";
+import { resumeNextTurn, turnClock } from "./turns.ts";
 
-/** A queued task: its promise, if any, is awaited before the next task starts. */
-export type Task = () => PromiseLike<void> | void;
+/**
+ * A queued task, given the time it starts (`performance.now()`, read for the turn's budget
+ * anyway); its promise, if any, is awaited before the next task starts.
+ */
+export type Task = (started: number) => PromiseLike<void> | void;
 
 /** One connection's tasks, in order. */
 export class SerialQueue {
@@ -32,7 +35,8 @@ export class SerialQueue {
   /** Runs tasks until the queue is empty, a task returns a promise, or the turn's budget is spent. */
   #run(): void {
     while (this.#head < this.#tasks.length) {
-      if (overTurnBudget()) {
+      const now = turnClock();
+      if (now === null) {
         resumeNextTurn(this.#resume);
         return;
       }
@@ -45,7 +49,7 @@ export class SerialQueue {
       }
       let pending: PromiseLike<void> | void;
       try {
-        pending = task();
+        pending = task(now);
       } catch {
         continue; // tasks report their own errors; nothing here may stop the queue
       }
