@@ -59,7 +59,37 @@ export function assertMessage(message: unknown): asserts message is Message {
   if (typeof type !== "string" || type === "") {
     throw new InvalidMessageError('A layer message needs a non-empty string "type", such as "chat.message".');
   }
-  assertPlain(message, "message", 1);
+  // The walk that names the offending path builds a string per key: only a message that fails the
+  // quick walk pays for it.
+  if (!isPlain(message, 1)) assertPlain(message, "message", 1);
+}
+
+/** Whether `value` holds only what a message may: the check of `assertPlain`, without naming anything. */
+function isPlain(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "number":
+    case "bigint":
+    case "boolean":
+    case "undefined":
+      return true;
+    case "function":
+    case "symbol":
+      return false;
+  }
+  if (value === null || value instanceof Uint8Array || value instanceof Date) return true;
+  if (depth > MAX_MESSAGE_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isPlain(value[i], depth + 1)) return false;
+    return true;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  for (const key in value as object) {
+    if (!Object.hasOwn(value as object, key)) continue;
+    if (key === "__proto__" || !isPlain((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 // Recursion is bounded by MAX_MESSAGE_DEPTH, so a cycle or a hostile nesting cannot exhaust the stack.
