@@ -13,6 +13,7 @@ import { handlerName, resolveHandler } from "./dispatch.ts";
 import type { InboundGuard } from "./flow.ts";
 import type { Frame } from "./frames.ts";
 import type { SerialQueue } from "./queue.ts";
+import { noteCopy } from "./shared-json.ts";
 
 /** What an inbox needs from its connection. */
 export interface InboxOptions {
@@ -110,7 +111,9 @@ export class Inbox implements ChannelSink {
       return;
     }
     // Its own copy, made now rather than when queued: until this turn one object served every member.
-    return this.#timed(started, handler, copyMessage(message), message.type);
+    const own = copyMessage(message);
+    noteCopy(own, message);
+    return this.#timed(started, handler, own, message.type);
   }
 
   /**

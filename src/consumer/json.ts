@@ -10,6 +10,7 @@ import { getSettings } from "../settings.ts";
 import { Consumer } from "./consumer.ts";
 import { registerFrameworkClass } from "./dispatch.ts";
 import { CloseCode, type CloseOptions, type Frame } from "./frames.ts";
+import { sharedJson } from "./shared-json.ts";
 
 /** The error frame a JSON client gets before the socket closes over bad input. */
 export interface JsonErrorFrame {
@@ -70,7 +71,8 @@ export class JsonConsumer<Events extends MessageMap = MessageMap> extends Consum
   sendJson(data: unknown, options: { close?: boolean | CloseOptions } = {}): Promise<void> {
     let text: string | Promise<string>;
     try {
-      text = this.encodeJson(data);
+      // A member relaying a group message unchanged reuses the text the first member encoded.
+      text = (this.encodeJson === defaultEncodeJson && sharedJson(data)) || this.encodeJson(data);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -101,3 +103,6 @@ export class JsonConsumer<Events extends MessageMap = MessageMap> extends Consum
   }
 }
 registerFrameworkClass(JsonConsumer);
+
+/** A subclass that overrides `encodeJson` has its own format: shared texts are JSON.stringify's. */
+const defaultEncodeJson = JsonConsumer.prototype.encodeJson;
