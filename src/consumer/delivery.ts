@@ -67,7 +67,14 @@ export class Inbox implements ChannelSink {
 
   /** Queues a message the layer pushed. */
   push(message: Message): void {
-    this.#enqueue(message);
+    this.#backlog++;
+    this.#options.queue.push(message);
+  }
+
+  /** Runs a queued message's handler: the queue calls this when the message's turn comes. */
+  run(started: number, message: Message): PromiseLike<void> | undefined {
+    this.#backlog--;
+    return this.#options.handles("message") ? this.#dispatch(started, message) : undefined;
   }
 
   /** Starts delivering `channel`'s messages from `layer`. */
@@ -76,7 +83,8 @@ export class Inbox implements ChannelSink {
       this.#stop = layer.listen(channel, this);
       return;
     }
-    const deliver = (message: Message) => new Promise<void>((handled) => this.#enqueue(message, handled));
+    const deliver = (message: Message) =>
+      new Promise<void>((handled) => this.#enqueueReceived(message, handled));
     this.#stop = receiveLoop(layer, channel, deliver, (error) =>
       this.#options.log.receiveFailed(channel, error),
     );
@@ -88,13 +96,11 @@ export class Inbox implements ChannelSink {
     this.#stop = null;
   }
 
-  /** Queues `message` for its handler; `handled` is called once its turn is over. */
-  #enqueue(message: Message, handled?: () => void): void {
+  /** Queues a message a `receive()` loop got; `handled` is called once its turn is over. */
+  #enqueueReceived(message: Message, handled: () => void): void {
     this.#backlog++;
     this.#options.queue.push((started) => {
-      this.#backlog--;
-      const running = this.#options.handles("message") ? this.#dispatch(started, message) : undefined;
-      if (!handled) return running;
+      const running = this.run(started, message);
       if (!running) return handled();
       return running.then(handled, handled);
     });

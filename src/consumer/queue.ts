@@ -7,7 +7,11 @@
  * A task that finishes synchronously is followed by the next at once; only a task that returns a
  * promise makes the queue wait, for that promise. A group message reaching a thousand members whose
  * handlers do not wait for anything costs no promise and no microtask per member.
+ *
+ * Layer messages wait as themselves, not wrapped in a closure each: the queue hands them to the
+ * function it was made with. A burst into a room holds one slot per queued delivery.
  */
+import type { Message } from "../layers/layer.ts";
 import { resumeNextTurn, turnClock } from "./turns.ts";
 
 /**
@@ -16,16 +20,27 @@ import { resumeNextTurn, turnClock } from "./turns.ts";
  */
 export type Task = (started: number) => PromiseLike<void> | void;
 
-/** One connection's tasks, in order. */
+/** Runs a queued layer message, given the time it starts; its promise is awaited like a task's. */
+export type MessageRunner = (started: number, message: Message) => PromiseLike<void> | void;
+
+/** One connection's tasks and layer messages, in order. */
 export class SerialQueue {
-  #tasks: Task[] = [];
+  readonly #runMessage: MessageRunner;
+  #tasks: Array<Task | Message> = [];
   #head = 0;
   #running = false;
   /** Bound once: handed to promises and to the turn scheduler for every wait. */
   readonly #resume = () => this.#run();
 
-  /** Queues a task. Tasks must handle their own errors; a throw is swallowed to keep the queue alive. */
-  push(task: Task): void {
+  constructor(runMessage: MessageRunner) {
+    this.#runMessage = runMessage;
+  }
+
+  /**
+   * Queues a task, or a layer message for the queue's message runner. Both must handle their own
+   * errors; a throw is swallowed to keep the queue alive.
+   */
+  push(task: Task | Message): void {
     this.#tasks.push(task);
     if (this.#running) return;
     this.#running = true;
@@ -40,7 +55,7 @@ export class SerialQueue {
         resumeNextTurn(this.#resume);
         return;
       }
-      const task = this.#tasks[this.#head]!;
+      const next = this.#tasks[this.#head]!;
       this.#head++;
       // Compact now and then instead of shift(), which is O(n) per task on long queues.
       if (this.#head > 1024 && this.#head * 2 > this.#tasks.length) {
@@ -49,7 +64,7 @@ export class SerialQueue {
       }
       let pending: PromiseLike<void> | void;
       try {
-        pending = task(now);
+        pending = typeof next === "function" ? next(now) : this.#runMessage(now, next);
       } catch {
         continue; // tasks report their own errors; nothing here may stop the queue
       }

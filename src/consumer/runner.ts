@@ -66,7 +66,7 @@ export class ConsumerRunner implements Connection {
   readonly finished: Promise<void>;
 
   #state: State = { phase: "connecting" };
-  #queue = new SerialQueue();
+  #queue = new SerialQueue((started, message) => this.#inbox.run(started, message));
   #log: ConnectionLog;
   #handshake = new handshake.Handshake();
   #socket: SocketEnd;
