@@ -12,7 +12,7 @@
  * function it was made with. A burst into a room holds one slot per queued delivery.
  */
 import type { Message } from "../layers/layer.ts";
-import { resumeNextTurn, turnClock } from "./turns.ts";
+import { SLICE_TASKS, turnClock, waitInLine } from "./turns.ts";
 
 /**
  * A queued task, given the time it starts (`performance.now()`, read for the turn's budget
@@ -47,12 +47,16 @@ export class SerialQueue {
     this.#run();
   }
 
-  /** Runs tasks until the queue is empty, a task returns a promise, or the turn's budget is spent. */
+  /**
+   * Runs tasks until the queue is empty or a task returns a promise; after a slice of them, or
+   * once the turn's budget is spent, it waits in line for its next slice (turns.ts).
+   */
   #run(): void {
+    let slice = SLICE_TASKS;
     while (this.#head < this.#tasks.length) {
       const now = turnClock();
-      if (now === null) {
-        resumeNextTurn(this.#resume);
+      if (now === null || slice-- === 0) {
+        waitInLine(this.#resume);
         return;
       }
       const next = this.#tasks[this.#head]!;

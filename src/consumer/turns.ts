@@ -4,10 +4,12 @@
  * it runs to the end before the runtime reads a socket or a timer fires again, so one client could
  * stop the process answering anyone for seconds. Past the budget, queues wait for the next turn.
  *
- * Queues that ran out of budget wait in one line and are resumed in that order on the next turn,
- * until the budget is spent again; the rest keep their place at the front for the turn after. So
- * a thousand busy queues cost one callback per turn, not a thousand wake-ups that only find the
- * budget spent, and every queue gets its turn in order: none starves.
+ * Queues also take turns among themselves: a queue runs a slice of `SLICE_TASKS` tasks at a time,
+ * then goes to the back of one line of queues with work left, which is worked through in order
+ * while the budget lasts and resumed on the next turn when it is spent. A client bursting thousands
+ * of frames into a room gets a slice like every other connection, so a message in another room
+ * waits for one slice of each busy queue, not for the burst. A thousand busy queues cost one
+ * callback per turn, not a thousand wake-ups that only find the budget spent.
  */
 import { noteDeferredTurn } from "../adapters/coalesce.ts";
 
@@ -22,9 +24,14 @@ const soon: (callback: () => void) => void =
     : (callback) => setTimeout(callback, 0);
 
 let turnStarted = -1;
-/** Queues waiting for the next turn, in the order they ran out of budget. */
+/** Tasks one queue runs before the others get theirs: fairness between connections. */
+export const SLICE_TASKS = 16;
+
+/** Queues with work left, in the order they stepped aside; `head` is the next to resume. */
 let waiting: Array<() => void> = [];
+let head = 0;
 let resumeScheduled = false;
+let resuming = false;
 
 /**
  * The time now (`performance.now()`), or null once the queues have used this turn's budget. The
@@ -44,30 +51,39 @@ export function turnClock(): number | null {
   return now - turnStarted > TURN_BUDGET_MS ? null : now;
 }
 
-/** Calls `resume` on a later turn of the event loop, after pending I/O had its chance, in line. */
-export function resumeNextTurn(resume: () => void): void {
-  // Sockets hold their frames across such turns, to write them in fewer calls (adapters/coalesce.ts).
-  noteDeferredTurn();
+/**
+ * Puts a queue at the back of the line: `resume` is called when its turn comes, later in this turn
+ * of the event loop if the budget lasts (after the I/O callbacks in hand), else on the next.
+ */
+export function waitInLine(resume: () => void): void {
   waiting.push(resume);
-  if (!resumeScheduled) {
-    resumeScheduled = true;
-    soon(resumeWaiting);
-  }
+  if (!resuming) scheduleResume();
+}
+
+function scheduleResume(): void {
+  if (resumeScheduled) return;
+  resumeScheduled = true;
+  soon(resumeWaiting);
 }
 
 function resumeWaiting(): void {
   resumeScheduled = false;
-  const line = waiting;
-  waiting = [];
-  for (let i = 0; i < line.length; i++) {
+  resuming = true;
+  // Queues that step aside while this runs join the same line, and get their turn in it.
+  while (head < waiting.length) {
     if (turnClock() === null) {
-      // Spent again: the rest go first next turn, ahead of queues that ran out during this one.
-      waiting = line.slice(i).concat(waiting);
-      resumeScheduled = true;
+      // The budget is spent: the rest of the line goes on next turn, after pending I/O.
+      waiting = waiting.slice(head);
+      head = 0;
+      resuming = false;
+      // Sockets hold their frames across such turns, to write them in fewer calls (adapters/coalesce.ts).
       noteDeferredTurn();
-      soon(resumeWaiting);
+      scheduleResume();
       return;
     }
-    line[i]!();
+    waiting[head++]!();
   }
+  waiting = [];
+  head = 0;
+  resuming = false;
 }
