@@ -3,8 +3,6 @@
  * project, a generated manifest, or a test using `app.request()`.
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Runtime } from "./adapters/runtime.ts";
 import type { BackgroundStats } from "./background/background.ts";
@@ -18,6 +16,8 @@ import { createLogger, type Logger } from "./log.ts";
 import { metricsHandler } from "./metrics/endpoint.ts";
 import { type Manifest, resolveManifest } from "./routing/manifest.ts";
 import { registerRoutes } from "./routing/register.ts";
+import { limitBodies } from "./security/body-limit.ts";
+import { corsPolicy } from "./security/cors.ts";
 import { DEFAULT_LIMITS, type Limits } from "./security/limits.ts";
 import { createOriginPolicy, originCheck } from "./security/origin.ts";
 
@@ -92,20 +92,15 @@ export function createApp(options: AppOptions): Hono {
       http: [
         accessLog(logger),
         // `*` allows any origin, so it must not also carry the user's cookies (credentials).
-        allowedOrigins?.includes("*")
-          ? cors({ origin: "*" })
-          : cors({
-              origin: (origin, c) => (origin && allowOrigin(origin, c.req.header("host")) ? origin : null),
-              credentials: true,
-            }),
-        bodyLimit({
-          maxSize: limits.maxBodyBytes,
-          onError: (c) =>
-            c.json(
-              { error: "BODY_TOO_LARGE", message: `Bodies are limited to ${limits.maxBodyBytes} bytes.` },
-              413,
-            ),
-        }),
+        corsPolicy(allowedOrigins?.includes("*") ?? false, (origin, c) =>
+          allowOrigin(origin, c.req.header("host")),
+        ),
+        limitBodies(limits.maxBodyBytes, (c) =>
+          c.json(
+            { error: "BODY_TOO_LARGE", message: `Bodies are limited to ${limits.maxBodyBytes} bytes.` },
+            413,
+          ),
+        ),
       ],
       sockets: [
         logUnreportedRefusals(logger),

@@ -530,6 +530,39 @@ describe("createApp() framework middleware", () => {
     expect(await big.json()).toMatchObject({ error: "BODY_TOO_LARGE" });
   });
 
+  it("sends the same CORS headers with and without an Origin, and Vary: Origin on both", async () => {
+    const app = createApp({
+      manifest: {
+        routes: [{ file: "page.ts", module: { GET: (c: Context) => c.json({ ok: true }) } }],
+        consumers: [],
+      },
+      allowedOrigins: ["https://app.example.com"],
+    });
+    const plain = await app.request("/page");
+    expect(plain.headers.get("vary")).toBe("Origin");
+    expect(plain.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(plain.headers.get("access-control-allow-origin")).toBeNull();
+    expect(await plain.json()).toEqual({ ok: true });
+
+    const allowed = await app.request("/page", { headers: { origin: "https://app.example.com" } });
+    expect(allowed.headers.get("vary")).toBe("Origin");
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const other = await app.request("/page", { headers: { origin: "https://evil.example" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+
+    const open = createApp({
+      manifest: {
+        routes: [{ file: "page.ts", module: { GET: (c: Context) => c.text("ok") } }],
+        consumers: [],
+      },
+      allowedOrigins: ["*"],
+    });
+    expect((await open.request("/page")).headers.get("access-control-allow-origin")).toBe("*");
+    const anyOrigin = await open.request("/page", { headers: { origin: "https://elsewhere.example" } });
+    expect(anyOrigin.headers.get("access-control-allow-origin")).toBe("*");
+    expect(anyOrigin.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+
   it("answers 503 when the layer is unavailable, in a view and in a consumer's middleware", async () => {
     const down = async () => {
       throw new LayerUnavailableError(new Error("connection refused"));
