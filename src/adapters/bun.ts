@@ -5,8 +5,8 @@ import { TurnGate } from "./coalesce.ts";
 import type { Peer, Runtime, ServeOptions, Server, SocketEvents, Upgrader } from "./runtime.ts";
 import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
-/** What each Bun socket carries: the events of the connection it belongs to. */
-type SocketData = { events: SocketEvents };
+/** What each Bun socket carries: the events of the connection it belongs to (no wrapper object). */
+type SocketData = SocketEvents;
 
 const upgrade: Upgrader = (c, options, events) => {
   const server = c.env as BunServer<SocketData>;
@@ -14,7 +14,7 @@ const upgrade: Upgrader = (c, options, events) => {
   // Left alone, Bun echoes the client's first subprotocol; the consumer's choice must win, and an
   // empty value makes Bun echo none when the consumer accepted none.
   headers.set("Sec-WebSocket-Protocol", options.subprotocol ?? "");
-  if (!server.upgrade(c.req.raw, { data: { events }, headers })) {
+  if (!server.upgrade(c.req.raw, { data: events, headers })) {
     return new Response("WebSocket upgrade failed", { status: 400 });
   }
   return new Response(null); // ignored by Bun once the request is upgraded
@@ -71,13 +71,13 @@ export function bunPeer(ws: BunSocket): Peer {
 
 const websocket: WebSocketHandler<SocketData> = {
   open(ws: ServerWebSocket<SocketData>) {
-    ws.data.events.open(bunPeer(ws));
+    ws.data.open(bunPeer(ws));
   },
   message(ws, message) {
-    ws.data.events.message(typeof message === "string" ? message : toBytes(message));
+    ws.data.message(typeof message === "string" ? message : toBytes(message));
   },
   close(ws, code, reason) {
-    ws.data.events.close(reportedCloseCode(code), reason);
+    ws.data.close(reportedCloseCode(code), reason);
   },
 };
 

@@ -49,6 +49,11 @@ const NEXT: Record<State["phase"], readonly State["phase"][]> = {
   closed: [],
 };
 
+/** Told once when a runner has finished (a `ConnectionSet`): no promise or closure per connection. */
+export interface FinishListener {
+  runnerFinished(runner: ConsumerRunner): void;
+}
+
 /** Options of a runner. */
 export interface RunnerOptions {
   logger: Logger;
@@ -62,28 +67,28 @@ export class ConsumerRunner implements Connection {
   readonly consumer: Consumer;
   readonly scope: Scope;
   readonly channelLayer: ChannelLayer;
-  /** Resolves after `disconnect()` has run and the channel is gone. */
-  readonly finished: Promise<void>;
 
   #state: State = { phase: "connecting" };
   #queue = new SerialQueue();
   #log: ConnectionLog;
-  #handshake = new handshake.Handshake();
+  /** Until the handshake is decided; then let go, with the decision it kept. */
+  #handshake: handshake.Handshake | null = new handshake.Handshake();
   #socket: SocketEnd;
   #inbox: Inbox;
   #groups: Memberships;
   #channelName: string | null = null;
-  #markFinished!: () => void;
+  // An idle connection keeps no promise for its end: made when someone asks (shutdown, tests).
+  #hasFinished = false;
+  #finished: Promise<void> | null = null;
+  #markFinished: (() => void) | null = null;
+  #finishListener: FinishListener | null = null;
 
   constructor(consumerClass: ConsumerClass, scope: Scope, options: RunnerOptions) {
     this.scope = scope;
     this.channelLayer = options.layer;
     const limits = options.limits ?? DEFAULT_LIMITS;
     this.#socket = new SocketEnd(limits);
-    this.#groups = new Memberships(options.layer, () => this.channelName);
-    this.finished = new Promise((resolve) => {
-      this.#markFinished = resolve;
-    });
+    this.#groups = new Memberships(options.layer, this);
     this.consumer = new consumerClass(scope);
     bindConnection(this.consumer, this);
     this.#log = new ConnectionLog(options.logger, this.#name, scope);
@@ -115,7 +120,21 @@ export class ConsumerRunner implements Connection {
         this.#refuse(handshake.closedBeforeAccept());
       }
     });
-    return this.#handshake.decided;
+    return (this.#handshake as handshake.Handshake).decided;
+  }
+
+  /** Resolves after `disconnect()` has run and the channel is gone. */
+  get finished(): Promise<void> {
+    if (this.#hasFinished) return Promise.resolve();
+    this.#finished ??= new Promise((resolve) => {
+      this.#markFinished = resolve;
+    });
+    return this.#finished;
+  }
+
+  /** Tells `listener` once, when this runner has finished (one listener: its connection set). */
+  onFinished(listener: FinishListener): void {
+    this.#finishListener = listener;
   }
 
   /** The runtime upgraded the socket: flush what was sent meanwhile. */
@@ -181,7 +200,8 @@ export class ConsumerRunner implements Connection {
     if (this.#state.phase !== "connecting") {
       throw new ConsumerStateError(`${this.#name}.accept() called after the handshake was decided`);
     }
-    this.#handshake.accept(options, this.#name, this.scope.subprotocols);
+    (this.#handshake as handshake.Handshake).accept(options, this.#name, this.scope.subprotocols);
+    this.#handshake = null;
     this.#enter({ phase: "accepted" });
     this.#socket.expectOpen(() => this.upgradeFailed());
   }
@@ -236,7 +256,8 @@ export class ConsumerRunner implements Connection {
 
   /** Answers the handshake with a refusal; only while `connecting`. */
   #refuse(refusal: handshake.Refusal): void {
-    this.#handshake.refuse(refusal);
+    this.#handshake?.refuse(refusal);
+    this.#handshake = null;
     // No socket will ever open; disconnect still runs so the consumer can clean up what connect() did.
     this.#end(CloseCode.abnormal);
   }
@@ -292,7 +313,9 @@ export class ConsumerRunner implements Connection {
       }
       this.#inbox.close();
       this.#socket.dispose();
-      this.#markFinished();
+      this.#hasFinished = true;
+      this.#markFinished?.();
+      this.#finishListener?.runnerFinished(this);
     });
   }
 }

@@ -122,11 +122,18 @@ function headOrGet(head: Handler | undefined, get: Handler | undefined): Handler
   };
 }
 
-/** Hono throws when a runtime has no execution context; pass it on only where there is one. */
+/**
+ * Hono throws when a runtime has no execution context (Bun, Deno, Node: every upgrade here); pass it
+ * on only where there is one. The throw is made without a stack trace, which was most of its cost.
+ */
 function executionContextOf(c: Parameters<Handler>[0]) {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     return c.executionCtx;
   } catch {
     return undefined;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
