@@ -24,7 +24,8 @@ export class Memberships {
   /** Joins `group`. */
   async add(group: string): Promise<void> {
     await this.#layer.groupAdd(group, this.#owner.channelName);
-    (this.#groups ??= new Set()).add(group);
+    this.#groups ??= new Set();
+    this.#groups.add(group);
   }
 
   /** Leaves `group`. */
