@@ -16,7 +16,7 @@ import type { Logger } from "../log.ts";
 import { DEFAULT_LIMITS, type Limits } from "../security/limits.ts";
 import { ConnectionLog } from "./connection-log.ts";
 import { bindConnection, type Connection, type Consumer, type ConsumerClass } from "./consumer.ts";
-import { Inbox } from "./delivery.ts";
+import { Inbox, type InboxOptions } from "./delivery.ts";
 import { InboundGuard } from "./flow.ts";
 import { type AcceptOptions, CloseCode, type CloseOptions, closeProblem, type Frame } from "./frames.ts";
 import { Memberships } from "./groups.ts";
@@ -92,16 +92,46 @@ export class ConsumerRunner implements Connection {
     this.consumer = new consumerClass(scope);
     bindConnection(this.consumer, this);
     this.#log = new ConnectionLog(options.logger, this.#name, scope);
-    this.#inbox = new Inbox({
-      consumer: this.consumer,
-      queue: this.#queue,
-      guard: new InboundGuard(limits),
-      log: this.#log,
-      handles: (kind) => this.#handles(kind),
-      onRefused: (code, reason) => this.#refuseClient(code, reason),
-      onFailed: (method, error, type) => this.#fail(method, error, type),
-    });
+    this.#inbox = new Inbox(new ConsumerRunner.#InboxHooks(this, new InboundGuard(limits)));
   }
+
+  /**
+   * What the inbox asks of its runner, as methods: closures here would each cost an idle
+   * connection a function (and, under tsx's keepNames, a property array) for its whole life.
+   */
+  static readonly #InboxHooks = class implements InboxOptions {
+    readonly #runner: ConsumerRunner;
+    readonly guard: InboundGuard;
+
+    constructor(runner: ConsumerRunner, guard: InboundGuard) {
+      this.#runner = runner;
+      this.guard = guard;
+    }
+
+    get consumer(): Consumer {
+      return this.#runner.consumer;
+    }
+
+    get queue(): SerialQueue {
+      return this.#runner.#queue;
+    }
+
+    get log(): ConnectionLog {
+      return this.#runner.#log;
+    }
+
+    handles(kind: "frame" | "message"): boolean {
+      return this.#runner.#handles(kind);
+    }
+
+    onRefused(code: number, reason: string): void {
+      this.#runner.#refuseClient(code, reason);
+    }
+
+    onFailed(method: string, error: unknown, type?: string): void {
+      this.#runner.#fail(method, error, type);
+    }
+  };
 
   /** Opens the consumer's channel, joins its groups, runs `connect()`; resolves once it decides. */
   start(): Promise<handshake.HandshakeDecision> {
