@@ -9,7 +9,7 @@
  *   receive(data)* / layer messages*              one at a time, in arrival order
  *   closed(code) -> groups left -> disconnect(code) -> channel gone    exactly once
  */
-import type { Peer } from "../adapters/runtime.ts";
+import type { Peer, SocketEvents } from "../adapters/runtime.ts";
 import { ConsumerStateError } from "../errors.ts";
 import type { ChannelLayer } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
@@ -40,6 +40,11 @@ type State =
   | { phase: "draining" }
   | { phase: "closed"; close: Close | null };
 
+// The states without details are shared: an idle connection keeps no object for its state.
+const CONNECTING: State = { phase: "connecting" };
+const ACCEPTED: State = { phase: "accepted" };
+const DRAINING: State = { phase: "draining" };
+
 /** The legal transitions; `closed` is final. */
 const NEXT: Record<State["phase"], readonly State["phase"][]> = {
   connecting: ["accepted", "closed"], // accept(); or refused, failed, shut down, client gone
@@ -68,13 +73,14 @@ export class ConsumerRunner implements Connection {
   readonly scope: Scope;
   readonly channelLayer: ChannelLayer;
 
-  #state: State = { phase: "connecting" };
+  #state: State = CONNECTING;
   #queue = new SerialQueue();
   #log: ConnectionLog;
   /** Until the handshake is decided; then let go, with the decision it kept. */
   #handshake: handshake.Handshake | null = new handshake.Handshake();
   #socket: SocketEnd;
   #inbox: Inbox;
+  readonly #ports: InboxOptions & SocketEvents;
   #groups: Memberships;
   #channelName: string | null = null;
   // An idle connection keeps no promise for its end: made when someone asks (shutdown, tests).
@@ -92,14 +98,16 @@ export class ConsumerRunner implements Connection {
     this.consumer = new consumerClass(scope);
     bindConnection(this.consumer, this);
     this.#log = new ConnectionLog(options.logger, this.#name, scope);
-    this.#inbox = new Inbox(new ConsumerRunner.#InboxHooks(this, new InboundGuard(limits)));
+    this.#ports = new ConsumerRunner.#Ports(this, new InboundGuard(limits));
+    this.#inbox = new Inbox(this.#ports);
   }
 
   /**
-   * What the inbox asks of its runner, as methods: closures here would each cost an idle
-   * connection a function (and, under tsx's keepNames, a property array) for its whole life.
+   * What the runtime's socket and the inbox ask of their runner, as methods of one object:
+   * closures would each cost an idle connection a function (and, under tsx's keepNames, a property
+   * array) for its whole life, and on Bun a closure made in an async function keeps its whole frame.
    */
-  static readonly #InboxHooks = class implements InboxOptions {
+  static readonly #Ports = class implements InboxOptions, SocketEvents {
     readonly #runner: ConsumerRunner;
     readonly guard: InboundGuard;
 
@@ -131,7 +139,24 @@ export class ConsumerRunner implements Connection {
     onFailed(method: string, error: unknown, type?: string): void {
       this.#runner.#fail(method, error, type);
     }
+
+    open(peer: Peer): void {
+      this.#runner.open(peer);
+    }
+
+    message(data: string | Uint8Array): void {
+      this.#runner.receive(data);
+    }
+
+    close(code: number): void {
+      this.#runner.closed(code);
+    }
   };
+
+  /** The events a runtime reports this connection's socket to: open, message, close. */
+  get socketEvents(): SocketEvents {
+    return this.#ports;
+  }
 
   /** Opens the consumer's channel, joins its groups, runs `connect()`; resolves once it decides. */
   start(): Promise<handshake.HandshakeDecision> {
@@ -232,7 +257,7 @@ export class ConsumerRunner implements Connection {
     }
     (this.#handshake as handshake.Handshake).accept(options, this.#name, this.scope.subprotocols);
     this.#handshake = null;
-    this.#enter({ phase: "accepted" });
+    this.#enter(ACCEPTED);
     this.#socket.expectOpen(() => this.upgradeFailed());
   }
 
@@ -326,7 +351,7 @@ export class ConsumerRunner implements Connection {
     if (state.phase === "draining" || state.phase === "closed") return;
     this.#enter(
       state.phase === "accepted"
-        ? { phase: "draining" }
+        ? DRAINING
         : { phase: "closed", close: state.phase === "closing" ? state.close : null },
     );
     this.#log.ended(code);

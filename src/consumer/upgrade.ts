@@ -1,6 +1,6 @@
 /** The Hono handler that turns an upgrade request into a running consumer. */
 import type { Handler } from "hono";
-import type { Peer, Runtime, SocketEvents } from "../adapters/runtime.ts";
+import type { Runtime } from "../adapters/runtime.ts";
 import type { ChannelLayer } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
 import type { Limits } from "../security/limits.ts";
@@ -62,7 +62,7 @@ export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeCo
       return c.body(null, status as 403);
     }
     try {
-      const response = await runtime.upgrade(c, decision, new RunnerEvents(runner));
+      const response = await runtime.upgrade(c, decision, runner.socketEvents);
       if (response.status >= 400) runner.upgradeFailed();
       return response;
     } catch (error) {
@@ -70,29 +70,4 @@ export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeCo
       throw error;
     }
   };
-}
-
-/**
- * The socket events of one connection, handed to the runtime for the connection's whole life. A
- * class, not closures: a closure made in the async handler above would keep its whole frame (the
- * request, its context and response) alive on Bun, whose closures capture an async function's frame.
- */
-class RunnerEvents implements SocketEvents {
-  readonly #runner: ConsumerRunner;
-
-  constructor(runner: ConsumerRunner) {
-    this.#runner = runner;
-  }
-
-  open(peer: Peer): void {
-    this.#runner.open(peer);
-  }
-
-  message(data: string | Uint8Array): void {
-    this.#runner.receive(data);
-  }
-
-  close(code: number): void {
-    this.#runner.closed(code);
-  }
 }
