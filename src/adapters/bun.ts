@@ -82,10 +82,14 @@ const websocket: WebSocketHandler<SocketData> = {
 };
 
 async function serve(app: Hono, options: ServeOptions): Promise<Server> {
+  const { upgrades } = options;
   const server = Bun.serve<SocketData>({
     port: options.port,
     hostname: options.hostname,
-    fetch: (request, bunServer) => app.fetch(request, bunServer),
+    fetch: upgrades
+      ? (request, bunServer) =>
+          isUpgrade(request) ? upgrades(request, bunServer) : app.fetch(request, bunServer)
+      : (request, bunServer) => app.fetch(request, bunServer),
     // Bun silently drops sends past its own backpressure limit (16 MiB by default); keep it above
     // ours so the runner's slow-client policy is what acts.
     websocket: {
@@ -98,6 +102,11 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     url: serverUrl(options.hostname, server.port ?? options.port),
     close: () => server.stop(true),
   };
+}
+
+/** Whether a request asks to become a WebSocket (the app's own test, before any routing). */
+function isUpgrade(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
 /** Bun's adapter. */

@@ -91,7 +91,13 @@ class DenoPeer implements Peer {
  * off while descriptors stay short; on close, shut down every generation.
  */
 async function serve(app: Hono, options: ServeOptions): Promise<Server> {
-  const handler = (request: Request, info: DenoServeInfo) => app.fetch(request, info);
+  const { upgrades } = options;
+  const handler = upgrades
+    ? (request: Request, info: DenoServeInfo) =>
+        request.headers.get("upgrade")?.toLowerCase() === "websocket"
+          ? upgrades(request, info)
+          : app.fetch(request, info)
+    : (request: Request, info: DenoServeInfo) => app.fetch(request, info);
   const servers = new Set<DenoHttpServer>();
   let closed = false;
   let delay = 0; // shared by generations: a sustained flood backs off instead of spinning

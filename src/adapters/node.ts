@@ -253,6 +253,7 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     serverOptions: { headersTimeout: HEADER_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
   });
 
+  const fetchUpgrade = options.upgrades ?? app.fetch;
   const upgradeListener = async (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A client that resets mid-handshake must not take the process down with an unhandled error.
     socket.on("error", ignore);
@@ -264,7 +265,7 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     const request = new UpgradeRequest(url, incoming.method ?? "GET", headers) as unknown as Request;
     let response: Response;
     try {
-      response = await app.fetch(request, env);
+      response = await fetchUpgrade(request, env);
     } catch {
       return refuse(socket, 500);
     }
