@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import { type HttpBindings, serve as nodeServe } from "@hono/node-server";
 import type { Context, Hono } from "hono";
 import { type WebSocket, WebSocketServer } from "ws";
-import { TurnGate } from "./coalesce.ts";
+import { type HoldHooks, TurnGate } from "./coalesce.ts";
 import type {
   Peer,
   Runtime,
@@ -53,32 +53,59 @@ export type NodeSocket = Pick<WebSocket, "send" | "close" | "terminate" | "buffe
  * net.Socket it writes to) is not in its types but has been there since ws 1.
  */
 export function nodePeer(ws: NodeSocket): Peer {
-  const tcp = (ws as { _socket?: { cork(): void; uncork(): void } })._socket;
-  let heldBytes = 0;
-  const gate = new TurnGate({
-    hold: () => tcp?.cork(),
-    release() {
-      heldBytes = 0;
-      tcp?.uncork();
-    },
-    heldBytes: () => heldBytes,
-  });
-  return {
-    send(data) {
-      gate.beforeWrite();
-      if (gate.holding) heldBytes += typeof data === "string" ? data.length : data.byteLength;
-      ws.send(data);
-    },
-    close(code, reason) {
-      gate.release(); // the close frame follows what was sent before it, and is not held
-      ws.close(code, reason);
-    },
-    terminate: () => ws.terminate(),
-    // Corked frames are in the TCP socket's buffer, which ws counts here.
-    get bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-  };
+  return new NodePeer(ws);
+}
+
+/**
+ * A class, not an object of closures: an idle connection keeps one object for its peer (the
+ * closures, under tsx's keepNames, each kept a property array too). Its gate's hooks are its own
+ * hold/release/heldBytes; what it does on each call is unchanged.
+ */
+class NodePeer implements Peer, HoldHooks {
+  readonly #ws: NodeSocket;
+  readonly #tcp: { cork(): void; uncork(): void } | undefined;
+  readonly #gate: TurnGate;
+  #heldBytes = 0;
+
+  constructor(ws: NodeSocket) {
+    this.#ws = ws;
+    this.#tcp = (ws as { _socket?: { cork(): void; uncork(): void } })._socket;
+    this.#gate = new TurnGate(this);
+  }
+
+  send(data: string | Uint8Array): void {
+    const gate = this.#gate;
+    gate.beforeWrite();
+    if (gate.holding) this.#heldBytes += typeof data === "string" ? data.length : data.byteLength;
+    this.#ws.send(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.#gate.release(); // the close frame follows what was sent before it, and is not held
+    this.#ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.#ws.terminate();
+  }
+
+  // Corked frames are in the TCP socket's buffer, which ws counts here.
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  hold(): void {
+    this.#tcp?.cork();
+  }
+
+  release(): void {
+    this.#heldBytes = 0;
+    this.#tcp?.uncork();
+  }
+
+  heldBytes(): number {
+    return this.#heldBytes;
+  }
 }
 
 /**
