@@ -320,7 +320,8 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     if (!opened) events.close(1006, "");
   };
   server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void upgradeListener(incoming, socket, head);
+    // Nothing above should throw; if it does, this connection ends, not the process.
+    upgradeListener(incoming, socket, head).catch(() => socket.destroy());
   });
 
   await new Promise<void>((resolve, reject) => {
