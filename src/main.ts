@@ -19,6 +19,7 @@ import { createChannelLayer, setChannelLayer } from "./layers/default.ts";
 import { type ChannelLayer, reportsStatus, waitUntilUp } from "./layers/layer.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { resolveManifest } from "./routing/manifest.ts";
+import { upgradeFetch } from "./routing/register.ts";
 import { scanBackground, scanLifecycle, scanProject } from "./routing/scan.ts";
 import { formatRouteTable } from "./routing/table.ts";
 import { getRuntime } from "./serve.ts";
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     maxFrameBytes: settings.limits.maxFrameBytes,
     maxBufferedBytes: settings.limits.maxBufferedBytes,
     logger,
+    upgrades: upgradeFetch(app),
   });
 
   console.log(

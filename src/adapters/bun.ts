@@ -1,12 +1,12 @@
 /** Bun adapter: `Bun.serve` with its built-in WebSocket server. */
 import type { Server as BunServer, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Context, Hono } from "hono";
-import { TurnGate } from "./coalesce.ts";
+import { type HoldHooks, TurnGate } from "./coalesce.ts";
 import type { Peer, Runtime, ServeOptions, Server, SocketEvents, Upgrader } from "./runtime.ts";
 import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
-/** What each Bun socket carries: the events of the connection it belongs to. */
-type SocketData = { events: SocketEvents };
+/** What each Bun socket carries: the events of the connection it belongs to (no wrapper object). */
+type SocketData = SocketEvents;
 
 const upgrade: Upgrader = (c, options, events) => {
   const server = c.env as BunServer<SocketData>;
@@ -14,7 +14,7 @@ const upgrade: Upgrader = (c, options, events) => {
   // Left alone, Bun echoes the client's first subprotocol; the consumer's choice must win, and an
   // empty value makes Bun echo none when the consumer accepted none.
   headers.set("Sec-WebSocket-Protocol", options.subprotocol ?? "");
-  if (!server.upgrade(c.req.raw, { data: { events }, headers })) {
+  if (!server.upgrade(c.req.raw, { data: events, headers })) {
     return new Response("WebSocket upgrade failed", { status: 400 });
   }
   return new Response(null); // ignored by Bun once the request is upgraded
@@ -31,61 +31,87 @@ export interface BunSocket {
 
 /** The peer of a Bun socket: frames past the first of a turn are held and written in one `ws.cork()`. */
 export function bunPeer(ws: BunSocket): Peer {
-  let held: Array<string | Uint8Array> = [];
-  let heldBytes = 0;
-  const gate = new TurnGate({
-    hold() {},
-    heldBytes: () => heldBytes,
-    release() {
-      const frames = held;
-      held = [];
-      heldBytes = 0;
-      // A socket the client closed meanwhile drops these sends, as it would have dropped them one by one.
-      ws.cork(() => {
-        for (const data of frames) ws.send(data);
-      });
-    },
-  });
-  return {
-    send(data) {
-      gate.beforeWrite();
-      if (!gate.holding) return void ws.send(data);
-      held.push(data);
-      heldBytes += typeof data === "string" ? data.length : data.byteLength;
-    },
-    close(code, reason) {
-      gate.release(); // what was sent before the close goes out before it
-      ws.close(code, reason);
-    },
-    terminate() {
-      held = []; // nobody will read them
-      heldBytes = 0;
-      ws.terminate();
-    },
-    // Held frames are part of the backlog the slow-client policy judges.
-    get bufferedAmount() {
-      return ws.getBufferedAmount() + heldBytes;
-    },
-  };
+  return new BunPeer(ws);
+}
+
+/**
+ * A class, not an object of closures: an idle connection keeps one object for its peer. Its gate's
+ * hooks are its own hold/release/heldBytes; what it does on each call is unchanged.
+ */
+class BunPeer implements Peer, HoldHooks {
+  readonly #ws: BunSocket;
+  readonly #gate: TurnGate;
+  #held: Array<string | Uint8Array> = [];
+  #heldBytes = 0;
+
+  constructor(ws: BunSocket) {
+    this.#ws = ws;
+    this.#gate = new TurnGate(this);
+  }
+
+  send(data: string | Uint8Array): void {
+    const gate = this.#gate;
+    gate.beforeWrite();
+    if (!gate.holding) return void this.#ws.send(data);
+    this.#held.push(data);
+    this.#heldBytes += typeof data === "string" ? data.length : data.byteLength;
+  }
+
+  close(code: number, reason: string): void {
+    this.#gate.release(); // what was sent before the close goes out before it
+    this.#ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.#held = []; // nobody will read them
+    this.#heldBytes = 0;
+    this.#ws.terminate();
+  }
+
+  // Held frames are part of the backlog the slow-client policy judges.
+  get bufferedAmount(): number {
+    return this.#ws.getBufferedAmount() + this.#heldBytes;
+  }
+
+  hold(): void {}
+
+  release(): void {
+    const frames = this.#held;
+    const ws = this.#ws;
+    this.#held = [];
+    this.#heldBytes = 0;
+    // A socket the client closed meanwhile drops these sends, as it would have dropped them one by one.
+    ws.cork(() => {
+      for (const data of frames) ws.send(data);
+    });
+  }
+
+  heldBytes(): number {
+    return this.#heldBytes;
+  }
 }
 
 const websocket: WebSocketHandler<SocketData> = {
   open(ws: ServerWebSocket<SocketData>) {
-    ws.data.events.open(bunPeer(ws));
+    ws.data.open(bunPeer(ws));
   },
   message(ws, message) {
-    ws.data.events.message(typeof message === "string" ? message : toBytes(message));
+    ws.data.message(typeof message === "string" ? message : toBytes(message));
   },
   close(ws, code, reason) {
-    ws.data.events.close(reportedCloseCode(code), reason);
+    ws.data.close(reportedCloseCode(code), reason);
   },
 };
 
 async function serve(app: Hono, options: ServeOptions): Promise<Server> {
+  const { upgrades } = options;
   const server = Bun.serve<SocketData>({
     port: options.port,
     hostname: options.hostname,
-    fetch: (request, bunServer) => app.fetch(request, bunServer),
+    fetch: upgrades
+      ? (request, bunServer) =>
+          isUpgrade(request) ? upgrades(request, bunServer) : app.fetch(request, bunServer)
+      : (request, bunServer) => app.fetch(request, bunServer),
     // Bun silently drops sends past its own backpressure limit (16 MiB by default); keep it above
     // ours so the runner's slow-client policy is what acts.
     websocket: {
@@ -98,6 +124,11 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     url: serverUrl(options.hostname, server.port ?? options.port),
     close: () => server.stop(true),
   };
+}
+
+/** Whether a request asks to become a WebSocket (the app's own test, before any routing). */
+function isUpgrade(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
 /** Bun's adapter. */

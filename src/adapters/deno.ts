@@ -1,6 +1,6 @@
 /** Deno adapter: `Deno.serve` and `Deno.upgradeWebSocket`. */
 import type { Context, Hono } from "hono";
-import type { Runtime, ServeOptions, Server, Upgrader } from "./runtime.ts";
+import type { Peer, Runtime, ServeOptions, Server, SocketEvents, Upgrader } from "./runtime.ts";
 import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
 // Deno's own type library is not on npm; these are the only Deno APIs this file calls.
@@ -28,6 +28,10 @@ declare const Deno: {
   ): { socket: WebSocket; response: Response };
 };
 
+/** The events of the connection a socket belongs to, kept on the socket itself. */
+const EVENTS = Symbol("events");
+type EventfulSocket = WebSocket & { [EVENTS]: SocketEvents };
+
 const upgrade: Upgrader = (c, options, events) => {
   const { socket, response } = Deno.upgradeWebSocket(
     c.req.raw,
@@ -35,21 +39,50 @@ const upgrade: Upgrader = (c, options, events) => {
   );
   for (const [name, value] of Object.entries(options.headers)) response.headers.set(name, value);
   socket.binaryType = "arraybuffer";
-  socket.onopen = () =>
-    events.open({
-      send: (data) => socket.send(data),
-      close: (code, reason) => socket.close(code, reason),
-      get bufferedAmount() {
-        return socket.bufferedAmount;
-      },
-    });
-  socket.onmessage = (event) => {
-    events.message(typeof event.data === "string" ? event.data : toBytes(event.data as ArrayBuffer));
-  };
-  // A dropped TCP connection closes with code 0 here (1006 on Bun and Node): report it as 1006.
-  socket.onclose = (event) => events.close(reportedCloseCode(event.code), event.reason);
+  // Shared listeners that find the connection on the socket: no closures per connection.
+  (socket as EventfulSocket)[EVENTS] = events;
+  socket.addEventListener("open", onOpen);
+  socket.addEventListener("message", onMessage);
+  socket.addEventListener("close", onClose);
   return response;
 };
+
+function onOpen(this: WebSocket): void {
+  this.removeEventListener("open", onOpen);
+  (this as EventfulSocket)[EVENTS].open(new DenoPeer(this));
+}
+
+function onMessage(this: WebSocket, event: MessageEvent): void {
+  (this as EventfulSocket)[EVENTS].message(
+    typeof event.data === "string" ? event.data : toBytes(event.data as ArrayBuffer),
+  );
+}
+
+// A dropped TCP connection closes with code 0 here (1006 on Bun and Node): report it as 1006.
+function onClose(this: WebSocket, event: CloseEvent): void {
+  (this as EventfulSocket)[EVENTS].close(reportedCloseCode(event.code), event.reason);
+}
+
+/** The peer of a Deno socket: its calls, as methods (an object of closures per connection before). */
+class DenoPeer implements Peer {
+  readonly #socket: WebSocket;
+
+  constructor(socket: WebSocket) {
+    this.#socket = socket;
+  }
+
+  send(data: string | Uint8Array): void {
+    this.#socket.send(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+}
 
 /**
  * Deno.serve's accept loop ends at its first accept error (EMFILE when descriptors run out): it
@@ -58,7 +91,13 @@ const upgrade: Upgrader = (c, options, events) => {
  * off while descriptors stay short; on close, shut down every generation.
  */
 async function serve(app: Hono, options: ServeOptions): Promise<Server> {
-  const handler = (request: Request, info: DenoServeInfo) => app.fetch(request, info);
+  const { upgrades } = options;
+  const handler = upgrades
+    ? (request: Request, info: DenoServeInfo) =>
+        request.headers.get("upgrade")?.toLowerCase() === "websocket"
+          ? upgrades(request, info)
+          : app.fetch(request, info)
+    : (request: Request, info: DenoServeInfo) => app.fetch(request, info);
   const servers = new Set<DenoHttpServer>();
   let closed = false;
   let delay = 0; // shared by generations: a sustained flood backs off instead of spinning

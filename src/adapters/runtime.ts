@@ -55,7 +55,15 @@ export interface ServeOptions {
   maxBufferedBytes?: number;
   /** Where the adapter reports what the runtime does not surface itself (accept failures). */
   logger?: Logger;
+  /**
+   * Answers WebSocket upgrade requests, when given: the app's sockets tree called directly, which
+   * the app's own fetch reaches for them only after routing them through its HTTP tree.
+   */
+  upgrades?: FetchHandler | null;
 }
+
+/** A Hono app's fetch, as the adapters call it. */
+export type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;
 
 /** A listening server. */
 export interface Server {

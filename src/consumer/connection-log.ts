@@ -72,7 +72,13 @@ export class ConnectionLog {
   ended(code: number): void {
     if (this.#openedAt === null) return;
     const durationMs = Math.round(performance.now() - this.#openedAt);
-    this.#logger.info("websocket closed", { ...this.#where(), code, durationMs });
+    // Written out, not spread: on Node a literal starting with a spread costs microseconds, every close.
+    this.#logger.info("websocket closed", {
+      consumer: this.#consumer,
+      path: this.#scope.path,
+      code,
+      durationMs,
+    });
   }
 
   /** A consumer method (or the runtime on its behalf) threw. */

@@ -1,9 +1,9 @@
 /** The live connections of one app, so shutdown can close each and wait for its `disconnect()`. */
 import { counters } from "../metrics/counters.ts";
-import type { ConsumerRunner } from "./runner.ts";
+import type { ConsumerRunner, FinishListener } from "./runner.ts";
 
 /** A set of running consumers that removes each one when its `disconnect()` has run. */
-export class ConnectionSet {
+export class ConnectionSet implements FinishListener {
   #runners = new Set<ConsumerRunner>();
   #accepting = true;
 
@@ -27,10 +27,12 @@ export class ConnectionSet {
   add(runner: ConsumerRunner): void {
     this.#runners.add(runner);
     counters.connectionsOpened++;
-    void runner.finished.then(() => {
-      this.#runners.delete(runner);
-      counters.connectionsClosed++;
-    });
+    runner.onFinished(this);
+  }
+
+  /** @internal A runner's `disconnect()` has run: it is no longer live. */
+  runnerFinished(runner: ConsumerRunner): void {
+    if (this.#runners.delete(runner)) counters.connectionsClosed++;
   }
 
   /** Closes every connection with `code` and resolves when every `disconnect()` has run. */

@@ -39,6 +39,7 @@ export class Inbox implements ChannelSink {
 
   constructor(options: InboxOptions) {
     this.#options = options;
+    options.queue.runMessagesWith(this);
   }
 
   /** Messages pushed but not yet handled: the channel's fill level for capacity checks. */

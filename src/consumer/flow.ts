@@ -67,10 +67,13 @@ export type Outbound =
   /** The client is behind (`close` policy): close with 1013 and send nothing more. */
   | "close";
 
+const NOTHING_HELD: ReadonlyArray<string | Uint8Array> = [];
+
 /** Holds frames sent before the socket opened, and applies the slow-client policy. */
 export class OutboundBuffer {
   readonly #limits: Limits;
-  #held: Array<string | Uint8Array> = [];
+  /** Made when the first frame is held: most sockets open before anything is sent. */
+  #held: Array<string | Uint8Array> | null = null;
   #heldBytes = 0;
   /** Frames skipped for a slow client under the `drop` policy. */
   droppedFrames = 0;
@@ -89,21 +92,22 @@ export class OutboundBuffer {
       return "drop";
     }
     if (socketBacklog !== null) return "write";
+    this.#held ??= [];
     this.#held.push(data);
     this.#heldBytes += typeof data === "string" ? data.length : data.byteLength;
     return "hold";
   }
 
   /** The held frames, oldest first; the buffer is empty afterwards. */
-  drain(): Array<string | Uint8Array> {
-    const held = this.#held;
+  drain(): ReadonlyArray<string | Uint8Array> {
+    const held = this.#held ?? NOTHING_HELD;
     this.clear();
     return held;
   }
 
   /** Forgets the held frames: nobody will read them. */
   clear(): void {
-    this.#held = [];
+    this.#held = null;
     this.#heldBytes = 0;
   }
 }

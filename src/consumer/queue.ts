@@ -8,8 +8,8 @@
  * promise makes the queue wait, for that promise. A group message reaching a thousand members whose
  * handlers do not wait for anything costs no promise and no microtask per member.
  *
- * Layer messages wait as themselves, not wrapped in a closure each: the queue hands them to the
- * function it was made with. A burst into a room holds one slot per queued delivery.
+ * Layer messages wait as themselves, not wrapped in a closure each: the queue hands them to its
+ * message runner (the connection's inbox). A burst into a room holds one slot per queued delivery.
  */
 import type { Message } from "../layers/layer.ts";
 import { SLICE_TASKS, turnClock, waitInLine } from "./turns.ts";
@@ -21,19 +21,22 @@ import { SLICE_TASKS, turnClock, waitInLine } from "./turns.ts";
 export type Task = (started: number) => PromiseLike<void> | void;
 
 /** Runs a queued layer message, given the time it starts; its promise is awaited like a task's. */
-export type MessageRunner = (started: number, message: Message) => PromiseLike<void> | void;
+export interface MessageRunner {
+  run(started: number, message: Message): PromiseLike<void> | void;
+}
 
 /** One connection's tasks and layer messages, in order. */
 export class SerialQueue {
-  readonly #runMessage: MessageRunner;
+  #messages: MessageRunner | null = null;
   #tasks: Array<Task | Message> = [];
   #head = 0;
   #running = false;
   /** Bound once: handed to promises and to the turn scheduler for every wait. */
   readonly #resume = () => this.#run();
 
-  constructor(runMessage: MessageRunner) {
-    this.#runMessage = runMessage;
+  /** Where queued layer messages go when their turn comes; set once, before the first is pushed. */
+  runMessagesWith(runner: MessageRunner): void {
+    this.#messages = runner;
   }
 
   /**
@@ -68,7 +71,7 @@ export class SerialQueue {
       }
       let pending: PromiseLike<void> | void;
       try {
-        pending = typeof next === "function" ? next(now) : this.#runMessage(now, next);
+        pending = typeof next === "function" ? next(now) : this.#messages!.run(now, next);
       } catch {
         continue; // tasks report their own errors; nothing here may stop the queue
       }

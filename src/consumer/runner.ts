@@ -9,14 +9,14 @@
  *   receive(data)* / layer messages*              one at a time, in arrival order
  *   closed(code) -> groups left -> disconnect(code) -> channel gone    exactly once
  */
-import type { Peer } from "../adapters/runtime.ts";
+import type { Peer, SocketEvents } from "../adapters/runtime.ts";
 import { ConsumerStateError } from "../errors.ts";
 import type { ChannelLayer } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
 import { DEFAULT_LIMITS, type Limits } from "../security/limits.ts";
 import { ConnectionLog } from "./connection-log.ts";
 import { bindConnection, type Connection, type Consumer, type ConsumerClass } from "./consumer.ts";
-import { Inbox } from "./delivery.ts";
+import { Inbox, type InboxOptions } from "./delivery.ts";
 import { InboundGuard } from "./flow.ts";
 import { type AcceptOptions, CloseCode, type CloseOptions, closeProblem, type Frame } from "./frames.ts";
 import { Memberships } from "./groups.ts";
@@ -40,6 +40,11 @@ type State =
   | { phase: "draining" }
   | { phase: "closed"; close: Close | null };
 
+// The states without details are shared: an idle connection keeps no object for its state.
+const CONNECTING: State = { phase: "connecting" };
+const ACCEPTED: State = { phase: "accepted" };
+const DRAINING: State = { phase: "draining" };
+
 /** The legal transitions; `closed` is final. */
 const NEXT: Record<State["phase"], readonly State["phase"][]> = {
   connecting: ["accepted", "closed"], // accept(); or refused, failed, shut down, client gone
@@ -48,6 +53,11 @@ const NEXT: Record<State["phase"], readonly State["phase"][]> = {
   draining: ["closed"], // the frames ahead of disconnect() have run
   closed: [],
 };
+
+/** Told once when a runner has finished (a `ConnectionSet`): no promise or closure per connection. */
+export interface FinishListener {
+  runnerFinished(runner: ConsumerRunner): void;
+}
 
 /** Options of a runner. */
 export interface RunnerOptions {
@@ -62,40 +72,90 @@ export class ConsumerRunner implements Connection {
   readonly consumer: Consumer;
   readonly scope: Scope;
   readonly channelLayer: ChannelLayer;
-  /** Resolves after `disconnect()` has run and the channel is gone. */
-  readonly finished: Promise<void>;
 
-  #state: State = { phase: "connecting" };
-  #queue = new SerialQueue((started, message) => this.#inbox.run(started, message));
+  #state: State = CONNECTING;
+  #queue = new SerialQueue();
   #log: ConnectionLog;
-  #handshake = new handshake.Handshake();
+  /** Until the handshake is decided; then let go, with the decision it kept. */
+  #handshake: handshake.Handshake | null = new handshake.Handshake();
   #socket: SocketEnd;
   #inbox: Inbox;
+  readonly #ports: InboxOptions & SocketEvents;
   #groups: Memberships;
   #channelName: string | null = null;
-  #markFinished!: () => void;
+  // An idle connection keeps no promise for its end: made when someone asks (shutdown, tests).
+  #hasFinished = false;
+  #finished: Promise<void> | null = null;
+  #markFinished: (() => void) | null = null;
+  #finishListener: FinishListener | null = null;
 
   constructor(consumerClass: ConsumerClass, scope: Scope, options: RunnerOptions) {
     this.scope = scope;
     this.channelLayer = options.layer;
     const limits = options.limits ?? DEFAULT_LIMITS;
     this.#socket = new SocketEnd(limits);
-    this.#groups = new Memberships(options.layer, () => this.channelName);
-    this.finished = new Promise((resolve) => {
-      this.#markFinished = resolve;
-    });
+    this.#groups = new Memberships(options.layer, this);
     this.consumer = new consumerClass(scope);
     bindConnection(this.consumer, this);
     this.#log = new ConnectionLog(options.logger, this.#name, scope);
-    this.#inbox = new Inbox({
-      consumer: this.consumer,
-      queue: this.#queue,
-      guard: new InboundGuard(limits),
-      log: this.#log,
-      handles: (kind) => this.#handles(kind),
-      onRefused: (code, reason) => this.#refuseClient(code, reason),
-      onFailed: (method, error, type) => this.#fail(method, error, type),
-    });
+    this.#ports = new ConsumerRunner.#Ports(this, new InboundGuard(limits));
+    this.#inbox = new Inbox(this.#ports);
+  }
+
+  /**
+   * What the runtime's socket and the inbox ask of their runner, as methods of one object:
+   * closures would each cost an idle connection a function (and, under tsx's keepNames, a property
+   * array) for its whole life, and on Bun a closure made in an async function keeps its whole frame.
+   */
+  static readonly #Ports = class implements InboxOptions, SocketEvents {
+    readonly #runner: ConsumerRunner;
+    readonly guard: InboundGuard;
+
+    constructor(runner: ConsumerRunner, guard: InboundGuard) {
+      this.#runner = runner;
+      this.guard = guard;
+    }
+
+    get consumer(): Consumer {
+      return this.#runner.consumer;
+    }
+
+    get queue(): SerialQueue {
+      return this.#runner.#queue;
+    }
+
+    get log(): ConnectionLog {
+      return this.#runner.#log;
+    }
+
+    handles(kind: "frame" | "message"): boolean {
+      return this.#runner.#handles(kind);
+    }
+
+    onRefused(code: number, reason: string): void {
+      this.#runner.#refuseClient(code, reason);
+    }
+
+    onFailed(method: string, error: unknown, type?: string): void {
+      this.#runner.#fail(method, error, type);
+    }
+
+    open(peer: Peer): void {
+      this.#runner.open(peer);
+    }
+
+    message(data: string | Uint8Array): void {
+      this.#runner.receive(data);
+    }
+
+    close(code: number): void {
+      this.#runner.closed(code);
+    }
+  };
+
+  /** The events a runtime reports this connection's socket to: open, message, close. */
+  get socketEvents(): SocketEvents {
+    return this.#ports;
   }
 
   /** Opens the consumer's channel, joins its groups, runs `connect()`; resolves once it decides. */
@@ -115,7 +175,21 @@ export class ConsumerRunner implements Connection {
         this.#refuse(handshake.closedBeforeAccept());
       }
     });
-    return this.#handshake.decided;
+    return (this.#handshake as handshake.Handshake).decided;
+  }
+
+  /** Resolves after `disconnect()` has run and the channel is gone. */
+  get finished(): Promise<void> {
+    if (this.#hasFinished) return Promise.resolve();
+    this.#finished ??= new Promise((resolve) => {
+      this.#markFinished = resolve;
+    });
+    return this.#finished;
+  }
+
+  /** Tells `listener` once, when this runner has finished (one listener: its connection set). */
+  onFinished(listener: FinishListener): void {
+    this.#finishListener = listener;
   }
 
   /** The runtime upgraded the socket: flush what was sent meanwhile. */
@@ -181,8 +255,9 @@ export class ConsumerRunner implements Connection {
     if (this.#state.phase !== "connecting") {
       throw new ConsumerStateError(`${this.#name}.accept() called after the handshake was decided`);
     }
-    this.#handshake.accept(options, this.#name, this.scope.subprotocols);
-    this.#enter({ phase: "accepted" });
+    (this.#handshake as handshake.Handshake).accept(options, this.#name, this.scope.subprotocols);
+    this.#handshake = null;
+    this.#enter(ACCEPTED);
     this.#socket.expectOpen(() => this.upgradeFailed());
   }
 
@@ -236,7 +311,8 @@ export class ConsumerRunner implements Connection {
 
   /** Answers the handshake with a refusal; only while `connecting`. */
   #refuse(refusal: handshake.Refusal): void {
-    this.#handshake.refuse(refusal);
+    this.#handshake?.refuse(refusal);
+    this.#handshake = null;
     // No socket will ever open; disconnect still runs so the consumer can clean up what connect() did.
     this.#end(CloseCode.abnormal);
   }
@@ -275,7 +351,7 @@ export class ConsumerRunner implements Connection {
     if (state.phase === "draining" || state.phase === "closed") return;
     this.#enter(
       state.phase === "accepted"
-        ? { phase: "draining" }
+        ? DRAINING
         : { phase: "closed", close: state.phase === "closing" ? state.close : null },
     );
     this.#log.ended(code);
@@ -292,7 +368,9 @@ export class ConsumerRunner implements Connection {
       }
       this.#inbox.close();
       this.#socket.dispose();
-      this.#markFinished();
+      this.#hasFinished = true;
+      this.#markFinished?.();
+      this.#finishListener?.runnerFinished(this);
     });
   }
 }

@@ -38,13 +38,15 @@ export interface Scope {
 /** Copies what a consumer needs out of a Hono context, before the request is upgraded. */
 export function scopeFromContext(c: Context, client: Client | null): Scope {
   const url = new URL(c.req.url);
+  // A query of its own: `url.searchParams` would keep the whole URL alive for the connection's life.
+  const query = url.search === "" ? new URLSearchParams() : new URLSearchParams(url.search);
   // The layer is the framework's, not request state; everything else middleware set is.
   const { user = null, layer: _layer, ...state } = c.var as Record<string, unknown>;
   return {
     type: "websocket",
     path: url.pathname,
     params: c.req.param() as Record<string, string>,
-    query: url.searchParams,
+    query,
     headers: new Headers(c.req.raw.headers),
     cookies: getCookie(c),
     client,

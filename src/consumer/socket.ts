@@ -44,7 +44,7 @@ export class SocketEnd {
 
   /** The runtime opened the socket: the frames held meanwhile go out first, in order. */
   attach(peer: Peer): void {
-    clearTimeout(this.#openDeadline);
+    this.#stopWaitingForOpen();
     this.#peer = peer;
     for (const data of this.#outbound.drain()) peer.send(data);
   }
@@ -82,13 +82,21 @@ export class SocketEnd {
   /** Nothing more will be written: forgets the held frames and stops waiting for the open. */
   abandon(): void {
     this.#outbound.clear();
-    clearTimeout(this.#openDeadline);
+    this.#stopWaitingForOpen();
   }
 
   /** The connection finished: none of this socket's timers may fire any more. */
   dispose(): void {
-    clearTimeout(this.#openDeadline);
+    this.#stopWaitingForOpen();
     clearTimeout(this.#dropTimer);
+    this.#dropTimer = undefined;
+  }
+
+  /** Clears the open deadline and lets go of its timer, which an idle connection would otherwise keep. */
+  #stopWaitingForOpen(): void {
+    if (this.#openDeadline === undefined) return;
+    clearTimeout(this.#openDeadline);
+    this.#openDeadline = undefined;
   }
 }
 

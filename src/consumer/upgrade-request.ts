@@ -13,13 +13,15 @@ const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{22}==$/;
  * `Connection` naming `Upgrade` (Deno and Node fail the upgrade without it; Bun lets it through).
  */
 export function isValidHandshake(c: Context): boolean {
-  const connection = (c.req.header("connection") ?? "").split(",").map((token) => token.trim().toLowerCase());
   return (
     WEBSOCKET_KEY.test(c.req.header("sec-websocket-key") ?? "") &&
     c.req.header("sec-websocket-version") === "13" &&
-    connection.includes("upgrade")
+    CONNECTION_UPGRADE.test(c.req.header("connection") ?? "")
   );
 }
+
+// One of the comma-separated tokens of `Connection` is `upgrade`, whatever its case and spacing.
+const CONNECTION_UPGRADE = /(?:^|,)\s*upgrade\s*(?:,|$)/i;
 
 /** Whether a request asks to become a WebSocket. */
 export function isWebSocketUpgrade(c: Context): boolean {

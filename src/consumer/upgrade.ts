@@ -62,11 +62,7 @@ export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeCo
       return c.body(null, status as 403);
     }
     try {
-      const response = await runtime.upgrade(c, decision, {
-        open: (peer) => runner.open(peer),
-        message: (data) => runner.receive(data),
-        close: (code) => runner.closed(code),
-      });
+      const response = await runtime.upgrade(c, decision, runner.socketEvents);
       if (response.status >= 400) runner.upgradeFailed();
       return response;
     } catch (error) {

@@ -4,6 +4,7 @@
  * socket can share one URL.
  */
 import { type ErrorHandler, type Handler, Hono, type MiddlewareHandler } from "hono";
+import type { FetchHandler } from "../adapters/runtime.ts";
 import { createUpgradeHandler, type UpgradeContext } from "../consumer/upgrade.ts";
 import { isWebSocketUpgrade } from "../consumer/upgrade-request.ts";
 import { HTTP_METHODS, type HttpRoute, type MiddlewareRoute, type RouteTable } from "./manifest.ts";
@@ -16,6 +17,19 @@ export interface FrameworkMiddleware {
   sockets: MiddlewareHandler[];
   /** Answers an error thrown by a view, a consumer's middleware or an upgrade. */
   onError?: ErrorHandler;
+}
+
+// The sockets tree of each app registerRoutes built: adapters can hand it upgrades directly.
+const socketTrees = new WeakMap<Hono, Hono>();
+
+/**
+ * Answers upgrade requests for `app` straight from its sockets tree: what `app.fetch` does for
+ * them one routing later (the HTTP tree's router, its first middleware, a second context). Null for
+ * an app `registerRoutes` did not build. No execution context: the adapters have none to pass.
+ */
+export function upgradeFetch(app: Hono): FetchHandler | null {
+  const sockets = socketTrees.get(app);
+  return sockets ? (request, env) => sockets.fetch(request, env as object) : null;
 }
 
 /** Mounts both trees on `app`: its HTTP routes directly, upgrades through a router of their own. */
@@ -35,6 +49,7 @@ export function registerRoutes(
     sockets.onError(framework.onError);
     app.onError(framework.onError);
   }
+  socketTrees.set(app, sockets);
   sockets.use(provideLayer, ...framework.sockets);
   useRootMiddleware(sockets, table.socketMiddleware);
   for (const route of table.sockets) {
@@ -122,11 +137,18 @@ function headOrGet(head: Handler | undefined, get: Handler | undefined): Handler
   };
 }
 
-/** Hono throws when a runtime has no execution context; pass it on only where there is one. */
+/**
+ * Hono throws when a runtime has no execution context (Bun, Deno, Node: every upgrade here); pass it
+ * on only where there is one. The throw is made without a stack trace, which was most of its cost.
+ */
 function executionContextOf(c: Parameters<Handler>[0]) {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     return c.executionCtx;
   } catch {
     return undefined;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
