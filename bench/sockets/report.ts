@@ -94,7 +94,8 @@ export function statOf(values: Array<number | undefined | null>): Stat | null {
   if (known.length === 0) return null;
   const sorted = [...known].sort((a, b) => a - b);
   return {
-    median: sorted[Math.floor(sorted.length / 2)]!,
+    // Of an even count, the mean of the middle two (2 rounds is the default).
+    median: (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.floor(sorted.length / 2)]!) / 2,
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,
     n: sorted.length,

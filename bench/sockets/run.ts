@@ -8,7 +8,7 @@
  *
  *   bun bench/sockets/run.ts [--runtime bun,deno,node] [--scenario echo,fanout,...]
  *                            [--server project,redis,baseline,hono,socketio,socketio-redis]
- *                            [--rounds 3] [--before <dir>] [--out bench/results/sockets.json]
+ *                            [--rounds 2] [--before <dir>] [--out bench/results/sockets.json]
  *
  * `--before <dir>` adds a server per runtime: src/main.ts of another checkout (for example
  * `git archive <commit> | tar -x -C <dir>` with node_modules linked in), for before/after ratios.
@@ -40,7 +40,7 @@ const runtimes = flag("runtime", "bun,deno,node").split(",") as RuntimeName[];
 const order: Scenario[] = ["connect", "echo", "fanout", "rooms", "burst", "burst4x", "http", "shutdown"];
 const chosen = flag("scenario", order.join(",")).split(",");
 const scenarios = order.filter((s) => chosen.includes(s));
-const rounds = Number(flag("rounds", "3"));
+const rounds = Number(flag("rounds", "2"));
 const beforeDir = process.argv.includes("--before") ? resolve(flag("before", "")) : null;
 const kinds = flag("server", "project,redis,before,baseline,hono,socketio,socketio-redis")
   .split(",")
