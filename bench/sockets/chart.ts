@@ -92,12 +92,13 @@ export function chart(
     .filter((kind) => groups.some((group) => group.bars.some((bar) => bar.kind === kind)))
     .map(
       (kind, i) =>
-        `<rect x="${60 + i * 170}" y="32" width="10" height="10" fill="${COLORS[kind]}"/><text x="${75 + i * 170}" y="41">${xml(results.labels[kind])}</text>`,
+        `<rect x="${60 + i * 170}" y="40" width="10" height="10" fill="${COLORS[kind]}"/><text x="${75 + i * 170}" y="49">${xml(results.labels[kind])}</text>`,
     );
   const height = TOP + HEIGHT + 80;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="10" y="18" font-size="13">Rate ÷ hand-written server (http: ÷ bare Hono), median of the rounds, same run. Dashed: the project's target. ${xml(caption)}</text>
+<text x="10" y="16" font-size="13">Rate ÷ hand-written server (http: ÷ bare Hono), medians of the same run; dashed: the project's target</text>
+<text x="10" y="29" font-size="10" fill="#555">${xml(caption)}</text>
 ${legend.join("\n")}
 ${parts.join("\n")}
 </svg>
