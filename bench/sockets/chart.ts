@@ -55,7 +55,7 @@ export function chart(
   }
   const widthOf = (group: Group) => group.bars.length * BAR + GAP;
   const width = 60 + groups.reduce((sum, group) => sum + widthOf(group), 0) + 20;
-  const y = (ratio: number) => TOP + HEIGHT - (Math.min(ratio, CEILING) / CEILING) * HEIGHT;
+  const y = (ratio: number) => TOP + HEIGHT - (Math.min(Math.max(ratio, 0), CEILING) / CEILING) * HEIGHT;
   const parts: string[] = [];
   // Grid: every 0.5x, the 1x line (parity with the reference) stronger.
   for (let r = 0; r <= CEILING; r += 0.5) {
