@@ -96,6 +96,7 @@ export function chart(
     );
   const height = TOP + HEIGHT + 80;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">
+<title>Socket benchmark: each server's rate ÷ the hand-written server's, per runtime and scenario</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="16" font-size="13">Rate ÷ hand-written server (http: ÷ bare Hono), medians of the same run; dashed: the project's target</text>
 <text x="10" y="29" font-size="10" fill="#555">${xml(caption)}</text>
