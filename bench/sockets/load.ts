@@ -46,6 +46,7 @@ const DEADLINE_MS = 60_000;
 /** A scenario that stops making progress for this long has lost deliveries: it ends, reporting them. */
 const STALL_MS = 3000;
 const BURST_STALL_MS = 15_000;
+const PROBE_GRACE_MS = 30_000;
 const CONNECT_BATCH = 50;
 // A short unmeasured phase first, so the server's JIT has warmed up before the clock starts.
 const WARMUP_ECHO = 200;
@@ -387,15 +388,21 @@ async function burst(base: string, frames: number, scenario: string): Promise<Lo
     },
   );
   let running = true;
-  const probe = async (once: () => Promise<void>) => {
-    let slowest = 0;
-    while (running) {
-      const started = performance.now();
-      await once();
-      slowest = Math.max(slowest, performance.now() - started);
-      await Bun.sleep(20);
-    }
-    return slowest;
+  // A probe whose answer never comes (a server that dropped the socket) must not hang the run:
+  // once the burst is over the probes get PROBE_GRACE_MS to finish, and one still waiting then
+  // reports how long it has waited so far (a lower bound).
+  const probe = (once: () => Promise<void>) => {
+    const state = { slowest: 0, since: 0 };
+    const done = (async () => {
+      while (running) {
+        state.since = performance.now();
+        await once();
+        state.slowest = Math.max(state.slowest, performance.now() - state.since);
+        state.since = 0;
+        await Bun.sleep(20);
+      }
+    })();
+    return { state, done };
   };
   const health = new URL("/health", base.replace("ws://", "http://"));
   const probes = [
@@ -423,7 +430,10 @@ async function burst(base: string, frames: number, scenario: string): Promise<Lo
   const delivered = seen;
   const cpuUs = cpuPer(cpu, delivered);
   running = false;
-  const [healthMaxMs, otherRoomMaxMs] = await Promise.all(probes);
+  await Promise.race([Promise.all(probes.map((p) => p.done)), Bun.sleep(PROBE_GRACE_MS)]);
+  const [healthMaxMs, otherRoomMaxMs] = probes.map(({ state }) =>
+    Math.max(state.slowest, state.since ? performance.now() - state.since : 0),
+  );
   closeAll([...sockets, talker!, listener!]);
   const rate = (delivered / elapsedMs) * 1000;
   const missing = frames * members - delivered;

@@ -63,7 +63,8 @@ process.once("exit", () => {
     if (current) process.kill(current.pid, "SIGKILL");
   } catch {} // already gone
 });
-if (!redis) process.once("SIGINT", () => process.exit(130)); // startRedis handles it otherwise
+// startRedis handles these when there is a Redis; otherwise exit through the handler above.
+if (!redis) process.once("SIGINT", () => process.exit(130)).once("SIGTERM", () => process.exit(143));
 
 /** Runs one scenario in a load-generator process of its own. */
 async function load(scenario: Scenario, port: number, pid: number, protocol: string): Promise<LoadResult> {
