@@ -1,24 +1,28 @@
 /**
- * Socket-level benchmark: this project (src/main.ts, memory layer, the shipped consumers) against a
- * hand-written server on the same runtime, on Bun, Deno and Node, with one load generator
- * (load.ts, a Bun process of WebSocket clients). Rounds interleave the servers, so a machine that
- * gets busier mid-run slows both sides of a ratio alike. Prints a markdown table, writes JSON.
+ * Socket-level benchmark: this project (src/main.ts with the memory layer, and with the Redis layer
+ * on a private redis-server) against hand-written servers on the same runtime (raw Bun.serve / raw
+ * Deno.serve / Node http + ws, bare Hono, Socket.IO with and without its Redis adapter), on Bun,
+ * Deno and Node, with one load generator (load.ts, a Bun process of WebSocket clients). Rounds
+ * interleave the servers, so a machine that gets busier mid-run slows both sides of a ratio alike.
+ * Prints markdown tables, writes JSON and an SVG chart (chart.ts) next to it.
  *
- *   bun bench/sockets/run.ts [--runtime bun,deno,node] [--scenario echo,fanout,rooms,connect,burst]
- *                            [--rounds 3] [--before <dir>] [--out bench/results/sockets.json]
+ *   bun bench/sockets/run.ts [--runtime bun,deno,node] [--scenario echo,fanout,...]
+ *                            [--server project,redis,baseline,hono,socketio,socketio-redis]
+ *                            [--rounds 2] [--before <dir>] [--out bench/results/sockets.json]
  *
- * `--before <dir>` adds a third server per runtime: src/main.ts of another checkout (for example
+ * `--before <dir>` adds a server per runtime: src/main.ts of another checkout (for example
  * `git archive <commit> | tar -x -C <dir>` with node_modules linked in), for before/after ratios.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, loadavg } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { Redis } from "ioredis";
+import { startRedis } from "../_support.ts";
+import { chart } from "./chart.ts";
 import type { LoadResult } from "./load.ts";
-
-type RuntimeName = "bun" | "deno" | "node";
-type Kind = "project" | "baseline" | "before";
-type Scenario = "echo" | "fanout" | "rooms" | "connect" | "burst";
+import { type Idle, Results, type Sample } from "./report.ts";
+import { type Kind, pin, pinned, type RuntimeName, type Scenario, SPECS, startServer } from "./servers.ts";
+import { targets, targetTable } from "./targets.ts";
 
 const here = import.meta.dir;
 const root = resolve(here, "..", "..");
@@ -28,208 +32,141 @@ function flag(name: string, fallback: string): string {
   return at > 0 ? (process.argv[at + 1] ?? fallback) : fallback;
 }
 
+// Short, so the shutdown scenario is quick; its target is this + 1 s.
+const SHUTDOWN_TIMEOUT_MS = 2000;
 const runtimes = flag("runtime", "bun,deno,node").split(",") as RuntimeName[];
-// connect first: its memory figure needs a server with no garbage yet for a collection to free
-// mid-measurement.
-const scenarios = flag("scenario", "connect,echo,fanout,rooms,burst").split(",") as Scenario[];
-const rounds = Number(flag("rounds", "3"));
+// connect first: its memory figure wants a server with little garbage yet. shutdown ends the
+// server: last.
+const order: Scenario[] = ["connect", "echo", "fanout", "rooms", "burst", "burst4x", "http", "shutdown"];
+const chosen = flag("scenario", order.join(",")).split(",");
+const scenarios = order.filter((s) => chosen.includes(s));
+const rounds = Number(flag("rounds", "2"));
 const beforeDir = process.argv.includes("--before") ? resolve(flag("before", "")) : null;
+const kinds = flag("server", "project,redis,before,baseline,hono,socketio,socketio-redis")
+  .split(",")
+  .filter((kind) => kind !== "before" || beforeDir) as Kind[];
+const specs = SPECS.filter((spec) => kinds.includes(spec.kind));
 const out = resolve(flag("out", join(root, "bench", "results", "sockets.json")));
 
-// Server on core 0, load generator on core 1, when there are two cores and taskset to say so.
-const pinned = availableParallelism() >= 2 && Bun.which("taskset") !== null;
-const pin = (core: number, command: string[]) =>
-  pinned ? ["taskset", "-c", String(core), ...command] : command;
+/** What `spec` runs on `runtime` in this run: its scenarios, those asked for. */
+const planOf = (spec: (typeof specs)[number], runtime: RuntimeName) =>
+  spec.scenarios(runtime).filter((s) => scenarios.includes(s));
 
-/** The command that starts a server of `kind` on `runtime`, and the folder it runs in. */
-function serverCommand(kind: Kind, runtime: RuntimeName): { command: string[]; cwd: string } {
-  const dir = kind === "before" ? (beforeDir as string) : root;
-  const entry = kind === "baseline" ? join(here, "baselines", `${runtime}.ts`) : join(dir, "src", "main.ts");
-  const tsx = join(root, "node_modules", "tsx", "dist", "esm", "index.mjs");
-  const command = {
-    bun: ["bun", entry],
-    deno: ["deno", "run", "-A", `--config=${join(dir, "deno.json")}`, entry],
-    node: ["node", "--import", tsx, entry],
-  }[runtime];
-  return { command, cwd: dir };
-}
+// The private Redis, only when a server of this run needs it; stopped at the end, on Ctrl-C or a crash.
+const needsRedis = specs.some((spec) => spec.redis && runtimes.some((r) => planOf(spec, r).length));
+const redis = needsRedis ? await startRedis() : null;
 
-/** Starts a server and resolves with its port and pid once it printed that it listens. */
-function startServer(kind: Kind, runtime: RuntimeName) {
-  const { command, cwd } = serverCommand(kind, runtime);
-  const [file, ...args] = pin(0, command);
-  const child = spawn(file!, args, {
-    cwd,
-    stdio: ["ignore", "pipe", "inherit"],
-    // Rooms puts 200 messages in flight per room: past the default capacity (100) a member would miss some.
-    env: {
-      ...process.env,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      CHANNEL_LAYER: "memory",
-      CHANNEL_CAPACITY: "1000",
-    },
-  });
-  const ready = new Promise<number>((resolveReady, reject) => {
-    let output = "";
-    const timer = setTimeout(
-      () => reject(new Error(`${kind} on ${runtime} did not start: ${output}`)),
-      20_000,
-    );
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk;
-      const port = output.match(/listening on \S*?(\d+)\s*$/m)?.[1];
-      if (port) {
-        clearTimeout(timer);
-        resolveReady(Number(port));
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`${kind} on ${runtime} exited (${code}): ${output}`)));
-  });
-  return {
-    ready,
-    pid: child.pid ?? 0,
-    /** Resident memory of the server process, in MB. */
-    rss: () => Number(readFileSync(`/proc/${child.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)?.[1]) / 1024,
-    stop: () =>
-      new Promise<void>((done) => {
-        child.removeAllListeners("exit");
-        child.once("exit", () => done());
-        child.kill("SIGKILL");
-      }),
-  };
-}
+// The server running now: killed if the run is interrupted or crashes, so none outlives it.
+let current: ReturnType<typeof startServer> | null = null;
+process.once("exit", () => {
+  try {
+    if (current) process.kill(current.pid, "SIGKILL");
+  } catch {} // already gone
+});
+// startRedis handles these when there is a Redis; otherwise exit through the handler above.
+if (!redis) process.once("SIGINT", () => process.exit(130)).once("SIGTERM", () => process.exit(143));
 
 /** Runs one scenario in a load-generator process of its own. */
-async function load(scenario: Scenario, port: number, pid: number): Promise<LoadResult> {
+async function load(scenario: Scenario, port: number, pid: number, protocol: string): Promise<LoadResult> {
   const child = Bun.spawn(
-    pin(1, ["bun", join(here, "load.ts"), scenario, `ws://127.0.0.1:${port}`, String(pid)]),
-    {
-      stdout: "pipe",
-      stderr: "inherit",
-    },
+    pin(1, ["bun", join(here, "load.ts"), scenario, `ws://127.0.0.1:${port}`, String(pid), protocol]),
+    { stdout: "pipe", stderr: "inherit" },
   );
   const text = await new Response(child.stdout).text();
-  if ((await child.exited) !== 0) throw new Error(`load generator failed on ${scenario}`);
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`load generator failed on ${scenario} (exit ${code})`);
   return JSON.parse(text.trim().split("\n").pop()!) as LoadResult;
 }
 
-type Sample = LoadResult & { runtime: RuntimeName; kind: Kind; round: number };
 const samples: Sample[] = [];
-const idle: Array<{ runtime: RuntimeName; kind: Kind; round: number; rssMb: number }> = [];
-const kinds: Kind[] = beforeDir ? ["project", "before", "baseline"] : ["project", "baseline"];
+const idle: Idle[] = [];
 const load0 = loadavg();
 const started = Date.now();
 
 for (let round = 1; round <= rounds; round++) {
   for (const runtime of runtimes) {
-    for (const kind of kinds) {
-      const server = startServer(kind, runtime);
+    for (const spec of specs) {
+      const plan = planOf(spec, runtime);
+      if (plan.length === 0) continue;
+      // What the previous server left in Redis (group members of killed processes) is not this one's.
+      if (spec.redis && redis) {
+        const client = new Redis(redis.url);
+        await client.flushall();
+        client.disconnect();
+      }
+      const server = startServer(spec, runtime, root, beforeDir, {
+        redisUrl: redis?.url ?? null,
+        shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
+      });
+      current = server;
       const port = await server.ready;
       await Bun.sleep(300);
-      idle.push({ runtime, kind, round, rssMb: server.rss() });
-      for (const scenario of scenarios) {
-        const result = await load(scenario, port, server.pid);
-        samples.push({ ...result, runtime, kind, round });
-        const p99 = result.p99 === undefined ? "" : `, p99 ${result.p99.toFixed(2)} ms`;
-        const cpu = result.cpuUs === undefined ? "" : `, ${result.cpuUs.toFixed(2)} µs CPU each`;
-        const missing = result.missing ? `, ${result.missing} MISSING` : "";
+      idle.push({ runtime, kind: spec.kind, round, rssMb: server.rss() });
+      for (const scenario of plan) {
+        const result = await load(scenario, port, server.pid, spec.protocol);
+        const sample: Sample = { ...result, runtime, kind: spec.kind, round };
+        if (scenario === "shutdown") sample.exitCode = await server.exited;
+        samples.push(sample);
+        const fields = [
+          Number.isFinite(result.rate) ? `${Math.round(result.rate)}/s` : null,
+          result.p99 === undefined ? null : `p99 ${result.p99.toFixed(2)} ms`,
+          result.cpuUs === undefined ? null : `${result.cpuUs.toFixed(2)} µs CPU each`,
+          result.kbPerConnection === undefined ? null : `${result.kbPerConnection.toFixed(1)} KB/connection`,
+          result.exitMs === undefined
+            ? null
+            : `exit after ${Math.round(result.exitMs)} ms (code ${sample.exitCode})`,
+          result.uncleanCloses ? `${result.uncleanCloses} unclean closes` : null,
+          result.missing ? `${result.missing} MISSING` : null,
+        ];
         console.error(
-          `round ${round}/${rounds} ${runtime} ${kind} ${scenario}: ${Math.round(result.rate)}/s${p99}${cpu}${missing}`,
+          `round ${round}/${rounds} ${runtime} ${spec.kind} ${scenario}: ${fields.filter(Boolean).join(", ")}`,
         );
       }
       await server.stop();
+      current = null;
     }
   }
 }
+await redis?.stop();
 
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-const stat = (values: number[]) => ({
-  median: median(values),
-  min: Math.min(...values),
-  max: Math.max(...values),
-});
-const pick = (runtime: RuntimeName, kind: Kind, scenario: Scenario) =>
-  samples.filter((s) => s.runtime === runtime && s.kind === kind && s.scenario === scenario);
-
-const k = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n.toFixed(n >= 100 ? 0 : 2));
-const cell = (s: { median: number; min: number; max: number }) => `${k(s.median)} (${k(s.min)}-${k(s.max)})`;
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-
-const header = ["runtime", "scenario", "this project", "hand-written", "project / hand-written"];
-if (beforeDir) header.push("before", "project / before");
-const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
-const summary: Record<string, unknown> = {};
-for (const runtime of runtimes) {
-  const rows: Array<[string, (s: Sample) => number]> = [];
-  for (const scenario of scenarios) {
-    const unit = scenario === "echo" ? "msg/s" : scenario === "connect" ? "handshakes/s" : "deliveries/s";
-    rows.push([`${scenario} (${unit})`, (s) => (s.scenario === scenario ? s.rate : Number.NaN)]);
-    if (scenario === "echo") rows.push(["echo p99 (ms, lower is better)", (s) => s.p99 ?? Number.NaN]);
-    const each = scenario === "echo" ? "message" : scenario === "connect" ? "handshake" : "delivery";
-    rows.push([`${scenario} server CPU (µs per ${each}, lower is better)`, (s) => s.cpuUs ?? Number.NaN]);
-    if (scenario === "burst") {
-      rows.push([
-        "burst slowest /health meanwhile (ms, lower is better)",
-        (s) => s.healthMaxMs ?? Number.NaN,
-      ]);
-      rows.push([
-        "burst slowest round trip in another room (ms, lower is better)",
-        (s) => s.otherRoomMaxMs ?? Number.NaN,
-      ]);
-    }
-    if (scenario === "connect") {
-      rows.push([
-        "connect memory per open connection (KB, lower is better)",
-        (s) => s.kbPerConnection ?? Number.NaN,
-      ]);
-    }
-  }
-  for (const [label, value] of rows) {
-    const scenario = label.split(" ")[0] as Scenario;
-    const of = (kind: Kind) => stat(pick(runtime, kind, scenario).map(value));
-    const project = of("project");
-    const baseline = of("baseline");
-    const row = [runtime, label, cell(project), cell(baseline), ratio(project.median, baseline.median)];
-    if (beforeDir) {
-      const before = of("before");
-      row.push(cell(before), ratio(project.median, before.median));
-    }
-    lines.push(`| ${row.join(" | ")} |`);
-    summary[`${runtime} ${label}`] = { project, baseline, ...(beforeDir ? { before: of("before") } : {}) };
-  }
-  const rss = (kind: Kind) =>
-    stat(idle.filter((i) => i.runtime === runtime && i.kind === kind).map((i) => i.rssMb));
-  const row = [
-    runtime,
-    "idle RSS (MB)",
-    cell(rss("project")),
-    cell(rss("baseline")),
-    ratio(rss("project").median, rss("baseline").median),
-  ];
-  if (beforeDir) row.push(cell(rss("before")), ratio(rss("project").median, rss("before").median));
-  lines.push(`| ${row.join(" | ")} |`);
-}
-
+const labels = Object.fromEntries(SPECS.map((spec) => [spec.kind, spec.label])) as Record<Kind, string>;
+const results = new Results(samples, idle, labels);
+const { markdown, summary } = results.table(runtimes, kinds);
+const goals = targets(SHUTDOWN_TIMEOUT_MS);
 const load1 = loadavg();
+/** Which runs lost deliveries (or got non-200 answers), if any. */
+function missingNote(): string {
+  const lost = samples.filter((s) => s.missing);
+  if (lost.length === 0) return "every delivery arrived";
+  const list = lost.map((s) => `${s.runtime} ${s.kind} ${s.scenario} round ${s.round}: ${s.missing}`);
+  return `MISSING deliveries (or failed requests): ${list.join("; ")}`;
+}
 const notes = [
   `Median of ${rounds} interleaved rounds (min-max). ${pinned ? "Server pinned to core 0, load generator to core 1 (taskset)." : "Not pinned (needs taskset and two cores)."}`,
   `Load average ${load0.map((l) => l.toFixed(2)).join(" ")} at start, ${load1.map((l) => l.toFixed(2)).join(" ")} at end; ${Math.round((Date.now() - started) / 1000)} s.`,
-  `Bun ${Bun.version}; ${samples.some((s) => s.missing) ? "SOME DELIVERIES MISSING: see JSON" : "every delivery arrived"}.`,
+  `Bun ${Bun.version}${redis ? `, redis-server ${redis.version}` : ""}; SHUTDOWN_TIMEOUT_MS=${SHUTDOWN_TIMEOUT_MS}; ${missingNote()}.`,
 ];
-console.log(`${lines.join("\n")}\n\n${notes.join("\n")}`);
+console.log(`${markdown}\n\n${targetTable(results, goals)}\n\n${notes.join("\n")}`);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
   out,
   JSON.stringify(
-    { date: new Date().toISOString(), pinned, loadavg: { start: load0, end: load1 }, summary, samples, idle },
+    {
+      date: new Date().toISOString(),
+      pinned,
+      shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
+      loadavg: { start: load0, end: load1 },
+      summary,
+      samples,
+      idle,
+    },
     null,
     2,
   ),
 );
+const svg = out.replace(/\.json$/, ".svg");
+writeFileSync(svg, chart(results, runtimes, kinds, goals, notes[1]!));
 // Formatted as Biome would, so a run leaves `npm run check` clean.
 const biome = join(root, "node_modules", ".bin", "biome");
 Bun.spawnSync([biome, "format", "--write", out], { stdout: "ignore", stderr: "ignore" });
-console.error(`wrote ${out}`);
+console.error(`wrote ${out} and ${svg}`);

@@ -12,6 +12,8 @@ Deno.serve(
   },
   (request: Request) => {
     const path = new URL(request.url).pathname;
+    // As the Bun and Node baselines do: a plain request (the burst's /health probe) is refused, not an error.
+    if (request.headers.get("upgrade") !== "websocket") return new Response("not a socket", { status: 400 });
     const { socket, response } = Deno.upgradeWebSocket(request);
     const ws = socket as WebSocket;
     if (!path.startsWith("/chat/")) {
