@@ -59,72 +59,56 @@ export function assertMessage(message: unknown): asserts message is Message {
   if (typeof type !== "string" || type === "") {
     throw new InvalidMessageError('A layer message needs a non-empty string "type", such as "chat.message".');
   }
-  // The walk that names the offending path builds a string per key: only a message that fails the
-  // quick walk pays for it.
-  if (!isPlain(message, 1)) assertPlain(message, "message", 1);
+  const problem = problemIn(message, 1);
+  if (problem) throw new InvalidMessageError(`message${problem.path} ${problem.reason}`);
 }
 
-/** Whether `value` holds only what a message may: the check of `assertPlain`, without naming anything. */
-function isPlain(value: unknown, depth: number): boolean {
+/** What is wrong with a value a message holds, and where (`.list[2]`, relative to that value). */
+type Problem = { path: string; reason: string };
+
+/**
+ * Why `value` cannot travel in a message, or null if it can. The path is built only on the way back
+ * from a problem: a message that is fine costs no string per key. Recursion is bounded by
+ * MAX_MESSAGE_DEPTH, so a cycle or a hostile nesting cannot exhaust the stack.
+ */
+function problemIn(value: unknown, depth: number): Problem | null {
   switch (typeof value) {
     case "string":
     case "number":
     case "bigint":
     case "boolean":
     case "undefined":
-      return true;
+      return null;
     case "function":
     case "symbol":
-      return false;
+      return { path: "", reason: `is a ${typeof value}, which a layer message cannot hold.` };
   }
-  if (value === null || value instanceof Uint8Array || value instanceof Date) return true;
-  if (depth > MAX_MESSAGE_DEPTH) return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!isPlain(value[i], depth + 1)) return false;
-    return true;
-  }
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return false;
-  for (const key in value as object) {
-    if (!Object.hasOwn(value as object, key)) continue;
-    if (key === "__proto__" || !isPlain((value as Record<string, unknown>)[key], depth + 1)) return false;
-  }
-  return true;
-}
-
-// Recursion is bounded by MAX_MESSAGE_DEPTH, so a cycle or a hostile nesting cannot exhaust the stack.
-function assertPlain(value: unknown, path: string, depth: number): void {
-  switch (typeof value) {
-    case "string":
-    case "number":
-    case "bigint":
-    case "boolean":
-    case "undefined":
-      return;
-    case "function":
-    case "symbol":
-      throw new InvalidMessageError(`${path} is a ${typeof value}, which a layer message cannot hold.`);
-  }
-  if (value === null || value instanceof Uint8Array || value instanceof Date) return;
+  if (value === null || value instanceof Uint8Array || value instanceof Date) return null;
   if (depth > MAX_MESSAGE_DEPTH) {
-    throw new InvalidMessageError(
-      `${path} nests deeper than ${MAX_MESSAGE_DEPTH} levels (or refers to itself); members could not encode it.`,
-    );
+    return {
+      path: "",
+      reason: `nests deeper than ${MAX_MESSAGE_DEPTH} levels (or refers to itself); members could not encode it.`,
+    };
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) assertPlain(value[i], `${path}[${i}]`, depth + 1);
-    return;
+    for (let i = 0; i < value.length; i++) {
+      const problem = problemIn(value[i], depth + 1);
+      if (problem) return { path: `[${i}]${problem.path}`, reason: problem.reason };
+    }
+    return null;
   }
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) {
     const kind = (value as object).constructor?.name ?? "object";
-    throw new InvalidMessageError(`${path} is a ${kind}; send plain objects, arrays and values.`);
+    return { path: "", reason: `is a ${kind}; send plain objects, arrays and values.` };
   }
-  for (const key of Object.keys(value as object)) {
-    if (key === "__proto__")
-      throw new InvalidMessageError(`${path} has a "__proto__" key, which is refused.`);
-    assertPlain((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
+  for (const key in value as object) {
+    if (!Object.hasOwn(value as object, key)) continue;
+    if (key === "__proto__") return { path: "", reason: 'has a "__proto__" key, which is refused.' };
+    const problem = problemIn((value as Record<string, unknown>)[key], depth + 1);
+    if (problem) return { path: `.${key}${problem.path}`, reason: problem.reason };
   }
+  return null;
 }
 
 /** The process part of a `name.<process>!id` channel, or null for a plain channel. */
