@@ -378,43 +378,9 @@ async function burst(base: string, frames: number, scenario: string): Promise<Lo
       if (i === members - 1) lastMember++;
     },
   );
-  let heard: (() => void) | null = null;
-  const [talker, listener] = await openAll(
-    base,
-    2,
-    () => ({ room: "quiet" }),
-    (i) => {
-      if (i === 1) heard?.();
-    },
-  );
-  let running = true;
-  // A probe whose answer never comes (a server that dropped the socket) must not hang the run:
-  // once the burst is over the probes get PROBE_GRACE_MS to finish, and one still waiting then
-  // reports how long it has waited so far (a lower bound).
-  const probe = (once: () => Promise<void>) => {
-    const state = { slowest: 0, since: 0 };
-    const done = (async () => {
-      while (running) {
-        state.since = performance.now();
-        await once();
-        state.slowest = Math.max(state.slowest, performance.now() - state.since);
-        state.since = 0;
-        await Bun.sleep(20);
-      }
-    })();
-    return { state, done };
-  };
-  const health = new URL("/health", base.replace("ws://", "http://"));
-  const probes = [
-    probe(async () => void (await fetch(health)).body?.cancel()),
-    probe(
-      () =>
-        new Promise<void>((resolve) => {
-          heard = resolve;
-          talker!.send("probe");
-        }),
-    ),
-  ];
+  // The probes run in a process of their own: sharing this one's event loop, saturated by the
+  // burst's 100 clients, they measured this process's lag as much as the server's.
+  const probes = await startProbes(base);
   const cpu = serverCpuMs();
   const start = performance.now();
   for (let n = 0; n < frames; n++) sockets[0]!.send(`b${n}`);
@@ -429,12 +395,8 @@ async function burst(base: string, frames: number, scenario: string): Promise<Lo
   const elapsedMs = lastAt > start ? lastAt - start : performance.now() - start;
   const delivered = seen;
   const cpuUs = cpuPer(cpu, delivered);
-  running = false;
-  await Promise.race([Promise.all(probes.map((p) => p.done)), Bun.sleep(PROBE_GRACE_MS)]);
-  const [healthMaxMs, otherRoomMaxMs] = probes.map(({ state }) =>
-    Math.max(state.slowest, state.since ? performance.now() - state.since : 0),
-  );
-  closeAll([...sockets, talker!, listener!]);
+  const { healthMaxMs, otherRoomMaxMs } = await probes.stop();
+  closeAll(sockets);
   const rate = (delivered / elapsedMs) * 1000;
   const missing = frames * members - delivered;
   return { scenario, rate, missing, elapsedMs, cpuUs, healthMaxMs, otherRoomMaxMs };
@@ -552,6 +514,91 @@ async function shutdown(base: string): Promise<LoadResult> {
   };
 }
 
+/** The slowest answers the probes saw: `/health`, and a round trip in a quiet two-member room. */
+type ProbeResult = { healthMaxMs: number; otherRoomMaxMs: number };
+
+/**
+ * Starts the probes in a child process (`load.ts probes <base>`), resolving once they are running;
+ * `stop()` ends them and gives their slowest answers.
+ */
+async function startProbes(base: string): Promise<{ stop(): Promise<ProbeResult> }> {
+  const child = Bun.spawn(["bun", import.meta.path, "probes", base], { stdin: "pipe", stdout: "pipe" });
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  while (!output.includes("ready\n")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the probes' process ended before it was ready");
+    output += value;
+  }
+  return {
+    async stop() {
+      child.stdin.end();
+      for (;;) {
+        const { value, done } = await lines.read();
+        if (done) break;
+        output += value;
+      }
+      await child.exited;
+      return JSON.parse(output.trim().split("\n").pop()!) as ProbeResult;
+    },
+  };
+}
+
+/**
+ * The probes' process: asks `/health` and sends to a two-member room, each every 20 ms, one at a
+ * time, until its stdin closes; prints "ready", then the slowest answers as JSON. A probe whose
+ * answer never comes (a server that dropped the socket) must not hang the run: once told to stop
+ * the probes get PROBE_GRACE_MS to finish, and one still waiting then reports how long it has
+ * waited so far (a lower bound).
+ */
+async function runProbes(base: string): Promise<void> {
+  let heard: (() => void) | null = null;
+  const [talker, listener] = await openAll(
+    base,
+    2,
+    () => ({ room: "quiet" }),
+    (i) => {
+      if (i === 1) heard?.();
+    },
+  );
+  let running = true;
+  const probe = (once: () => Promise<void>) => {
+    const state = { slowest: 0, since: 0 };
+    const done = (async () => {
+      while (running) {
+        state.since = performance.now();
+        await once();
+        state.slowest = Math.max(state.slowest, performance.now() - state.since);
+        state.since = 0;
+        await Bun.sleep(20);
+      }
+    })();
+    return { state, done };
+  };
+  const health = new URL("/health", base.replace("ws://", "http://"));
+  const probes = [
+    probe(async () => void (await fetch(health)).body?.cancel()),
+    probe(
+      () =>
+        new Promise<void>((resolve) => {
+          heard = resolve;
+          talker!.send("probe");
+        }),
+    ),
+  ];
+  console.log("ready");
+  // Nothing is sent: the end of stdin is the signal to stop.
+  const stdin = Bun.stdin.stream().getReader();
+  while (!(await stdin.read()).done) {}
+  running = false;
+  await Promise.race([Promise.all(probes.map((p) => p.done)), Bun.sleep(PROBE_GRACE_MS)]);
+  const [healthMaxMs, otherRoomMaxMs] = probes.map(({ state }) =>
+    Math.max(state.slowest, state.since ? performance.now() - state.since : 0),
+  );
+  closeAll([talker!, listener!]);
+  console.log(JSON.stringify({ healthMaxMs, otherRoomMaxMs }));
+}
+
 const scenarios: Record<string, (base: string) => Promise<LoadResult>> = {
   echo,
   fanout,
@@ -563,7 +610,10 @@ const scenarios: Record<string, (base: string) => Promise<LoadResult>> = {
   shutdown,
 };
 
-if (import.meta.main) {
+if (import.meta.main && process.argv[2] === "probes") {
+  await runProbes(process.argv[3]!);
+  process.exit(0);
+} else if (import.meta.main) {
   const [name, base, pid, wire] = process.argv.slice(2);
   serverPid = Number(pid ?? 0);
   protocol = wire === "socketio" ? "socketio" : "channels";
