@@ -4,10 +4,8 @@
  * expiry. It validates nothing and knows no backplane: the layer in front of it does both.
  * Expiry is checked lazily against an injectable clock, with a sweep at most once a second: no timers.
  *
- * A message handed to the hub is the layer's own (a clone of what was sent, or what a backplane
- * decoded), and one object serves every recipient of a group message while it waits: a member's
- * copy is made when its turn comes (the sink's `push` contract; `receive()` here), so a thousand
- * queued deliveries hold one message, not a thousand.
+ * A message handed to the hub is the layer's own (a clone, or a backplane's decoding) and serves
+ * every recipient while it waits; each copies it when its turn comes (`ChannelSink.push`; `receive()`).
  */
 import { ChannelListenedError, LayerClosedError } from "../errors.ts";
 import { type Logger, throttledWarning } from "../log.ts";

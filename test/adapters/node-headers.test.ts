@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import type { IncomingMessage } from "node:http";
-import { upgradeHeaders, upgradeUrl } from "../../src/adapters/node.ts";
+import { upgradeHeaders, upgradeUrl } from "../../src/adapters/node-upgrade-request.ts";
 
 describe("upgradeHeaders()", () => {
   it("keeps every value of a repeated name, whatever its case, as a view sees them", () => {
