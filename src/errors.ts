@@ -13,6 +13,7 @@ export type RouteErrorCode =
   | "DUPLICATE_ROUTE"
   | "NO_HANDLER"
   | "NO_CONSUMER"
+  | "BAD_RELAYS"
   | "INVALID_MIDDLEWARE"
   | "INVALID_SCHEDULE"
   | "NO_WORKER"

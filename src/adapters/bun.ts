@@ -1,8 +1,16 @@
 /** Bun adapter: `Bun.serve` with its built-in WebSocket server. */
 import type { Server as BunServer, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Context, Hono } from "hono";
-import { type HoldHooks, TurnGate } from "./coalesce.ts";
-import type { Peer, Runtime, ServeOptions, Server, SocketEvents, Upgrader } from "./runtime.ts";
+import { type HoldHooks, releaseHeldFrames, TurnGate } from "./coalesce.ts";
+import type {
+  Peer,
+  Runtime,
+  ServeOptions,
+  Server,
+  SocketEvents,
+  TopicPublisher,
+  Upgrader,
+} from "./runtime.ts";
 import { reportedCloseCode, serverUrl, toBytes } from "./runtime.ts";
 
 /** What each Bun socket carries: the events of the connection it belongs to (no wrapper object). */
@@ -27,11 +35,29 @@ export interface BunSocket {
   close(code: number, reason: string): void;
   terminate(): void;
   getBufferedAmount(): number;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
 }
 
-/** The peer of a Bun socket: frames past the first of a turn are held and written in one `ws.cork()`. */
-export function bunPeer(ws: BunSocket): Peer {
-  return new BunPeer(ws);
+/**
+ * The peer of a Bun socket: frames past the first of a turn are held and written in one
+ * `ws.cork()`; with `publisher` (its server's), it has native topics for relayed group messages.
+ */
+export function bunPeer(ws: BunSocket, publisher?: TopicPublisher): Peer {
+  return new BunPeer(ws, publisher);
+}
+
+/**
+ * A server's publish. Frames held by the coalescing go out first: a frame sent before a relayed
+ * message must reach its client before it, and Bun writes a publish ahead of frames still held.
+ */
+function publisherOf(server: BunServer<SocketData>): TopicPublisher {
+  return {
+    publish(topic, text) {
+      releaseHeldFrames();
+      server.publish(topic, text);
+    },
+  };
 }
 
 /**
@@ -41,12 +67,22 @@ export function bunPeer(ws: BunSocket): Peer {
 class BunPeer implements Peer, HoldHooks {
   readonly #ws: BunSocket;
   readonly #gate: TurnGate;
+  readonly publisher: TopicPublisher | undefined;
   #held: Array<string | Uint8Array> = [];
   #heldBytes = 0;
 
-  constructor(ws: BunSocket) {
+  constructor(ws: BunSocket, publisher?: TopicPublisher) {
     this.#ws = ws;
     this.#gate = new TurnGate(this);
+    this.publisher = publisher;
+  }
+
+  subscribe(topic: string): void {
+    this.#ws.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.#ws.unsubscribe(topic);
   }
 
   send(data: string | Uint8Array): void {
@@ -91,20 +127,24 @@ class BunPeer implements Peer, HoldHooks {
   }
 }
 
-const websocket: WebSocketHandler<SocketData> = {
-  open(ws: ServerWebSocket<SocketData>) {
-    ws.data.open(bunPeer(ws));
-  },
-  message(ws, message) {
-    ws.data.message(typeof message === "string" ? message : toBytes(message));
-  },
-  close(ws, code, reason) {
-    ws.data.close(reportedCloseCode(code), reason);
-  },
-};
+/** The socket events, with the server's publisher handed to each peer (set once the server exists). */
+function socketHandlers(publisher: { current?: TopicPublisher }): WebSocketHandler<SocketData> {
+  return {
+    open(ws: ServerWebSocket<SocketData>) {
+      ws.data.open(bunPeer(ws, publisher.current));
+    },
+    message(ws, message) {
+      ws.data.message(typeof message === "string" ? message : toBytes(message));
+    },
+    close(ws, code, reason) {
+      ws.data.close(reportedCloseCode(code), reason);
+    },
+  };
+}
 
 async function serve(app: Hono, options: ServeOptions): Promise<Server> {
   const { upgrades } = options;
+  const publisher: { current?: TopicPublisher } = {};
   const server = Bun.serve<SocketData>({
     port: options.port,
     hostname: options.hostname,
@@ -113,13 +153,17 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
           isUpgrade(request) ? upgrades(request, bunServer) : app.fetch(request, bunServer)
       : (request, bunServer) => app.fetch(request, bunServer),
     // Bun silently drops sends past its own backpressure limit (16 MiB by default); keep it above
-    // ours so the runner's slow-client policy is what acts.
+    // ours so the runner's slow-client policy is what acts. Relayed messages Bun publishes itself
+    // pass no policy of ours: a client that lets them pile up past Bun's limit is closed, not
+    // silently skipped.
     websocket: {
-      ...websocket,
+      ...socketHandlers(publisher),
       maxPayloadLength: options.maxFrameBytes,
       backpressureLimit: Math.max(16 * 1024 * 1024, 2 * (options.maxBufferedBytes ?? 0)),
+      closeOnBackpressureLimit: true,
     },
   });
+  publisher.current = publisherOf(server);
   return {
     url: serverUrl(options.hostname, server.port ?? options.port),
     close: () => server.stop(true),

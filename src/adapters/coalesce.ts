@@ -88,6 +88,14 @@ function scheduleEndOfTurn(): void {
   atTurnEnd(endTurn);
 }
 
+/** Writes every socket's held frames now: a native publish must not overtake them. */
+export function releaseHeldFrames(): void {
+  if (holding.length === 0) return;
+  const released = holding;
+  holding = [];
+  for (const gate of released) releaseQuietly(gate);
+}
+
 /** The runner put queued work off to the next turn (its budget ran out): a burst is going on. */
 export function noteDeferredTurn(): void {
   deferredThisTurn = true;

@@ -17,6 +17,16 @@ export interface Peer {
   readonly bufferedAmount: number;
   /** Drops the connection without a closing handshake (a client that stopped reading never completes one). */
   terminate?(): void;
+  /** Native topics (Bun): what its server publishes to `topic` reaches this socket from now on. */
+  subscribe?(topic: string): void;
+  unsubscribe?(topic: string): void;
+  /** The server's publish to the sockets subscribed to a topic; present with `subscribe`. */
+  readonly publisher?: TopicPublisher;
+}
+
+/** A server's native publish: one call writes `text` to every socket subscribed to `topic`. */
+export interface TopicPublisher {
+  publish(topic: string, text: string): void;
 }
 
 /** The remote end of the connection. */

@@ -49,6 +49,13 @@ function connectionOf(consumer: object): Connection {
  * }
  */
 export class Consumer<Events extends MessageMap = MessageMap> {
+  /**
+   * Message types this class forwards to its client as they are, as JSON text, without a handler:
+   * `static override relays = ["chat.message"]`. A relayed message skips the queue (it can overtake
+   * frames not handled yet) and, on Bun, reaches a whole group in one native publish.
+   */
+  static relays: readonly string[] = [];
+
   /** The request this connection came from. */
   readonly scope: Scope;
   /** Groups joined before `connect()` and left before `disconnect()`. */

@@ -5,7 +5,13 @@
  */
 import { LayerClosedError } from "../errors.ts";
 import { copyMessage } from "../layers/codec.ts";
-import { type ChannelLayer, type ChannelSink, canListen, type Message } from "../layers/layer.ts";
+import {
+  type ChannelLayer,
+  type ChannelSink,
+  canListen,
+  type FanOut,
+  type Message,
+} from "../layers/layer.ts";
 import { counters, handlerEnded } from "../metrics/counters.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import { type Consumer, SENT } from "./consumer.ts";
@@ -13,6 +19,7 @@ import { handlerName, resolveHandler } from "./dispatch.ts";
 import type { InboundGuard } from "./flow.ts";
 import type { Frame } from "./frames.ts";
 import type { SerialQueue } from "./queue.ts";
+import type { RelayTopics } from "./relay.ts";
 import { noteCopy } from "./shared-json.ts";
 
 /** What an inbox needs from its connection. */
@@ -29,6 +36,12 @@ export interface InboxOptions {
   onRefused(code: number, reason: string): void;
   /** A handler threw: the connection decides what that ends. */
   onFailed(method: string, error: unknown, type?: string): void;
+  /** The message types the consumer's class relays (`static relays`; consumer/relay.ts). */
+  readonly relays: ReadonlySet<string>;
+  /** Writes a relayed message to the client now; false while the handshake is undecided (it waits its turn). */
+  relay(message: Message): boolean;
+  /** The connection's native topics, once its socket has them. */
+  readonly topics: RelayTopics | null;
 }
 
 /** Where frames and layer messages wait for their handler: the layer's sink for this connection. */
@@ -66,10 +79,22 @@ export class Inbox implements ChannelSink {
     });
   }
 
-  /** Queues a message the layer pushed. */
+  /** Queues a message the layer pushed; a relayed one skips the queue. */
   push(message: Message): void {
+    const options = this.#options;
+    if (options.relays.has(message.type) && options.relay(message)) return;
     this.#backlog++;
-    this.#options.queue.push(message);
+    options.queue.push(message);
+  }
+
+  /** The runtime's fan-out that reaches this connection for `type` messages to `group`, if any. */
+  fanOutFor(group: string, type: string): FanOut | null {
+    return this.#options.topics?.fanOutFor(group, type) ?? null;
+  }
+
+  /** The layer took this channel out of `group`: its native topics for the group go too. */
+  left(group: string): void {
+    this.#options.topics?.leave(group);
   }
 
   /** Runs a queued message's handler: the queue calls this when the message's turn comes. */
@@ -109,7 +134,9 @@ export class Inbox implements ChannelSink {
 
   /** Runs the handler for `message`. */
   #dispatch(started: number, message: Message): PromiseLike<void> | undefined {
-    const { consumer, log } = this.#options;
+    const { consumer, log, relays } = this.#options;
+    // Queued while the handshake was undecided: relayed now, in its turn.
+    if (relays.has(message.type)) return void this.#options.relay(message);
     let handler: (message: unknown) => unknown;
     try {
       handler = resolveHandler(consumer, message.type);

@@ -11,7 +11,7 @@
  */
 import type { Peer, SocketEvents } from "../adapters/runtime.ts";
 import { ConsumerStateError } from "../errors.ts";
-import type { ChannelLayer } from "../layers/layer.ts";
+import type { ChannelLayer, Message } from "../layers/layer.ts";
 import type { Logger } from "../log.ts";
 import { DEFAULT_LIMITS, type Limits } from "../security/limits.ts";
 import { ConnectionLog } from "./connection-log.ts";
@@ -22,6 +22,7 @@ import { type AcceptOptions, CloseCode, type CloseOptions, closeProblem, type Fr
 import { Memberships } from "./groups.ts";
 import * as handshake from "./handshake.ts";
 import { SerialQueue } from "./queue.ts";
+import { hasTopics, RelayTopics, relayText, relayTypes } from "./relay.ts";
 import type { Scope } from "./scope.ts";
 import { type Close, closeLateSocket, SocketEnd } from "./socket.ts";
 
@@ -88,6 +89,10 @@ export class ConsumerRunner implements Connection {
   #finished: Promise<void> | null = null;
   #markFinished: (() => void) | null = null;
   #finishListener: FinishListener | null = null;
+  /** Native topics for relayed types, while the socket is open (Bun; consumer/relay.ts). */
+  #topics: RelayTopics | null = null;
+  /** Under the `drop` policy relays stay on the runner's path, which counts what it drops. */
+  readonly #nativeTopics: boolean;
 
   constructor(consumerClass: ConsumerClass, scope: Scope, options: RunnerOptions) {
     this.scope = scope;
@@ -98,7 +103,8 @@ export class ConsumerRunner implements Connection {
     this.consumer = new consumerClass(scope);
     bindConnection(this.consumer, this);
     this.#log = new ConnectionLog(options.logger, this.#name, scope);
-    this.#ports = new ConsumerRunner.#Ports(this, new InboundGuard(limits));
+    this.#ports = new ConsumerRunner.#Ports(this, new InboundGuard(limits), relayTypes(consumerClass));
+    this.#nativeTopics = limits.slowClientPolicy === "close";
     this.#inbox = new Inbox(this.#ports);
   }
 
@@ -110,10 +116,20 @@ export class ConsumerRunner implements Connection {
   static readonly #Ports = class implements InboxOptions, SocketEvents {
     readonly #runner: ConsumerRunner;
     readonly guard: InboundGuard;
+    readonly relays: ReadonlySet<string>;
 
-    constructor(runner: ConsumerRunner, guard: InboundGuard) {
+    constructor(runner: ConsumerRunner, guard: InboundGuard, relays: ReadonlySet<string>) {
       this.#runner = runner;
       this.guard = guard;
+      this.relays = relays;
+    }
+
+    get topics(): RelayTopics | null {
+      return this.#runner.#topics;
+    }
+
+    relay(message: Message): boolean {
+      return this.#runner.#relay(message);
     }
 
     get consumer(): Consumer {
@@ -198,6 +214,11 @@ export class ConsumerRunner implements Connection {
     if (state.phase === "accepted" || state.phase === "closing") {
       this.#socket.attach(peer);
       this.#log.opened();
+      const { relays } = this.#ports;
+      if (state.phase === "accepted" && relays.size > 0 && this.#nativeTopics && hasTopics(peer)) {
+        this.#topics = new RelayTopics(peer, relays);
+        for (const group of this.#groups.names) this.#topics.join(group);
+      }
       if (state.phase === "closing") this.#closeSocket(state.close);
       return;
     }
@@ -283,12 +304,22 @@ export class ConsumerRunner implements Connection {
     else this.#requestClose({ code: options.code ?? CloseCode.normal, reason: options.reason ?? "" });
   }
 
-  groupAdd(group: string): Promise<void> {
-    return this.#groups.add(group);
+  async groupAdd(group: string): Promise<void> {
+    await this.#groups.add(group);
+    this.#topics?.join(group);
   }
 
   groupDiscard(group: string): Promise<void> {
+    this.#topics?.leave(group);
     return this.#groups.discard(group);
+  }
+
+  /** Writes a relayed message now; false while connecting, when it waits for its turn in the queue. */
+  #relay(message: Message): boolean {
+    const { phase } = this.#state;
+    if (phase === "connecting") return false;
+    if (phase === "accepted") this.send({ text: relayText(message) });
+    return true;
   }
 
   get #name(): string {
@@ -321,6 +352,7 @@ export class ConsumerRunner implements Connection {
   #requestClose(close: Close): void {
     if (this.#state.phase !== "accepted") return;
     this.#enter({ phase: "closing", close });
+    this.#leaveTopics();
     this.#closeSocket(close);
   }
 
@@ -330,6 +362,12 @@ export class ConsumerRunner implements Connection {
     if (!failure) return;
     this.#log.failed("close", failure.error);
     this.#end(close.code);
+  }
+
+  /** Nothing more is sent: published relays must stop too. */
+  #leaveTopics(): void {
+    this.#topics?.clear();
+    this.#topics = null;
   }
 
   /** The client broke a limit: close with `code`, and say so in the log (it is the client's doing). */
@@ -357,6 +395,7 @@ export class ConsumerRunner implements Connection {
     this.#log.ended(code);
     // Sends from here on are dropped: what was held for the socket is nobody's now.
     this.#socket.abandon();
+    this.#leaveTopics();
     this.#queue.push(async () => {
       // Every frame queued before this task has been handled.
       if (this.#state.phase === "draining") this.#enter({ phase: "closed", close: null });

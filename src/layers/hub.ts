@@ -10,7 +10,7 @@
 import { ChannelListenedError, LayerClosedError } from "../errors.ts";
 import { type Logger, throttledWarning } from "../log.ts";
 import { copyMessage } from "./codec.ts";
-import { type ChannelSink, LAYER_DEFAULTS, type LayerOptions, type Message } from "./layer.ts";
+import { type ChannelSink, type FanOut, LAYER_DEFAULTS, type LayerOptions, type Message } from "./layer.ts";
 import { capacityLookup } from "./rules.ts";
 
 /** Options of a hub: the layer's options, a clock and where skip warnings go. */
@@ -148,8 +148,8 @@ export class Hub {
   /** Ends a membership. */
   leave(group: string, channel: string): void {
     const members = this.#groups.get(group);
-    if (!members) return;
-    members.delete(channel);
+    if (!members?.delete(channel)) return;
+    this.#channels.get(channel)?.sink?.left?.(group);
     if (members.size === 0) this.#groups.delete(group);
   }
 
@@ -159,9 +159,16 @@ export class Hub {
     this.#maybeSweep(now);
     const members = this.#groups.get(group);
     if (!members) return;
+    // Members the runtime's own fan-out reaches (Bun's publish, for relayed types) are left to it.
+    let fanOut: FanOut | null = null;
+    let fannedOut = 0;
     for (const [channel, expiresAt] of members) {
+      const native = this.#channels.get(channel)?.sink?.fanOutFor?.(group, message.type);
       if (this.#membershipExpired(channel, expiresAt, now)) {
         members.delete(channel);
+      } else if (native && (fanOut ?? native) === native) {
+        fanOut = native;
+        fannedOut++;
       } else if (!this.#deliver(channel, message, now)) {
         this.skippedFull++;
         // A burst into a full room must not flood the log: one line a second, with the count.
@@ -173,6 +180,7 @@ export class Hub {
         );
       }
     }
+    fanOut?.publish(group, message, fannedOut);
     if (members.size === 0) this.#emptied(group);
   }
 
@@ -271,6 +279,8 @@ export class Hub {
 
   /** Forgets a group that has no member left, and says so. */
   #emptied(group: string): void {
+    for (const channel of this.#groups.get(group)?.keys() ?? [])
+      this.#channels.get(channel)?.sink?.left?.(group);
     this.#groups.delete(group);
     this.#onGroupEmptied(group);
   }

@@ -54,6 +54,20 @@ export interface ChannelSink {
   push(message: Message): void;
   /** Messages pushed but not yet handled; `send` compares it with the channel's capacity. */
   readonly backlog: number;
+  /**
+   * Optional: the runtime's fan-out that already reaches this channel's client with `type`
+   * messages sent to `group` (a native publish), or null. The hub skips such members and hands the
+   * message to each fan-out once.
+   */
+  fanOutFor?(group: string, type: string): FanOut | null;
+  /** Optional: this channel was taken out of `group` by the layer (a leave, a flush). */
+  left?(group: string): void;
+}
+
+/** A runtime's one-call delivery of a group message to every socket subscribed to it. */
+export interface FanOut {
+  /** Delivers `message` to the subscribed sockets of `group`; `members` of them were skipped by the hub. */
+  publish(group: string, message: Message, members: number): void;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { Handler, Hono, MiddlewareHandler } from "hono";
 import { type ConsumerClass, isConsumerClass } from "../consumer/consumer.ts";
+import { relayTypes } from "../consumer/relay.ts";
 import { RouteError } from "../errors.ts";
 import { classifyFile, compareRoutes, fileToRoute, middlewareScope, type RoutePath } from "./path.ts";
 
@@ -156,6 +157,11 @@ function toSocketRoute({ file, path, module, middleware }: Placed): SocketRoute 
       file,
       "A consumer file default-exports a class extending Consumer (or JsonConsumer); this one does not.",
     );
+  }
+  try {
+    relayTypes(module.default); // a bad `static relays` fails the start, not each connection
+  } catch (error) {
+    throw new RouteError("BAD_RELAYS", file, (error as Error).message);
   }
   return { file, path, consumer: module.default, middleware };
 }

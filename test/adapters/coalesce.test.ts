@@ -24,6 +24,12 @@ function fakeSocket() {
     terminate() {
       log.push("terminate");
     },
+    subscribe(topic) {
+      log.push(`subscribe ${topic}`);
+    },
+    unsubscribe(topic) {
+      log.push(`unsubscribe ${topic}`);
+    },
     getBufferedAmount: () => backlog,
   };
   return {

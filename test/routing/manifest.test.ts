@@ -157,6 +157,15 @@ describe("resolveManifest() on consumer files", () => {
     expectRefusal(input, "NO_CONSUMER", "consumers/echo.ts");
   });
 
+  it("refuses, at startup, a consumer that relays a type it also handles", () => {
+    class Both extends Echo {
+      static override relays = ["chat.message"];
+      chatMessage() {}
+    }
+    const input = manifest([], [{ file: "chat.ts", module: { default: Both } }]);
+    expectRefusal(input, "BAD_RELAYS", "consumers/chat.ts");
+  });
+
   it("refuses a default export that is an instance rather than a class", () => {
     const input = manifest([], [{ file: "echo.ts", module: { default: { prototype: Echo.prototype } } }]);
     expectRefusal(input, "NO_CONSUMER", "consumers/echo.ts");

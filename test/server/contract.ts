@@ -189,6 +189,66 @@ export function serverContract(runtime: RuntimeName): void {
       }
     });
 
+    /** POSTs to the fixture's /api/groups (a group send, or a channel taken out of a group). */
+    const groups = async (body: Record<string, unknown>) => {
+      const response = await fetch(new URL("/api/groups", server.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    };
+
+    /** Joins /relay in `group`; resolves with the socket and the channel name it was told. */
+    const joinRelay = async (clients: TestSocket[], group: string) => {
+      const client = await join(clients, `/relay?group=${group}`);
+      const { channel } = (await client.nextJson()) as { channel: string };
+      return { client, channel };
+    };
+
+    it("relays: a relayed type reaches every member as its JSON; a member that left, or was taken out, gets no more", async () => {
+      const clients: TestSocket[] = [];
+      try {
+        const [stays, leaves, removed] = await Promise.all(
+          [0, 1, 2].map(() => joinRelay(clients, "relay-members")),
+        );
+        const first = { type: "news.item", n: 1, title: "ünïcode ✓" };
+        await groups({ group: "relay-members", send: first });
+        for (const { client } of [stays!, leaves!, removed!]) expect(await client.nextJson()).toEqual(first);
+
+        leaves!.client.send("leave");
+        expect(await leaves!.client.next()).toBe("left");
+        await groups({ group: "relay-members", discard: removed!.channel });
+        await groups({ group: "relay-members", send: { type: "news.item", n: 2 } });
+        expect(await stays!.client.nextJson()).toEqual({ type: "news.item", n: 2 });
+        expect(await leaves!.client.receiveNothing(200)).toBe(true);
+        expect(await removed!.client.receiveNothing(0)).toBe(true);
+      } finally {
+        await closeAll(clients);
+      }
+    });
+
+    it("relays: frames sent before a relay arrive before it; a relay does not wait for a handler still running", async () => {
+      const clients: TestSocket[] = [];
+      try {
+        const { client } = await joinRelay(clients, "relay-order");
+        client.send("acks-then-news");
+        expect([await client.next(), await client.next(), await client.nextJson()]).toEqual([
+          "ack 1",
+          "ack 2",
+          { type: "news.item", n: 0 },
+        ]);
+
+        client.send("slow"); // its handler answers in 300 ms; the relay below is not queued behind it
+        await groups({ group: "relay-order", send: { type: "news.item", n: 1 } });
+        expect(await client.nextJson()).toEqual({ type: "news.item", n: 1 });
+        expect(await client.next()).toBe("slow done");
+      } finally {
+        await closeAll(clients);
+      }
+    });
+
     it("a layer a view took at import time is the server's layer: its group sends reach sockets", async () => {
       const clients: TestSocket[] = [];
       try {
