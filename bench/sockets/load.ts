@@ -51,7 +51,10 @@ const CONNECT_BATCH = 50;
 // A short unmeasured phase first, so the server's JIT has warmed up before the clock starts.
 const WARMUP_ECHO = 200;
 const WARMUP_FANOUT = 20;
-const WARMUP_ROOMS = 2;
+// Rooms warms up with a full round: its measured phase lasts under half a second, and a server
+// whose JIT was still compiling (its threads share the server's core) read 20-30% below its next
+// round, a cost the hand-written servers, with little JavaScript, barely pay.
+const WARMUP_ROOMS = 20;
 const WARMUP_CONNECT = 100;
 
 type Protocol = "channels" | "socketio";

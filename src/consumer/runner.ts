@@ -21,39 +21,11 @@ import { InboundGuard } from "./flow.ts";
 import { type AcceptOptions, CloseCode, type CloseOptions, closeProblem, type Frame } from "./frames.ts";
 import { Memberships } from "./groups.ts";
 import * as handshake from "./handshake.ts";
+import { ACCEPTED, CONNECTING, canMove, DRAINING, type State } from "./phases.ts";
 import { SerialQueue } from "./queue.ts";
 import { hasTopics, RelayTopics, relayText, relayTypes } from "./relay.ts";
 import type { Scope } from "./scope.ts";
 import { type Close, closeLateSocket, SocketEnd } from "./socket.ts";
-
-/**
- * Where a connection is in its life. Only `#enter()` changes it, and only along `NEXT`.
- *   connecting  connect() is deciding the handshake
- *   accepted    the socket is opening or open; frames and layer messages are handled
- *   closing     the server started a close; nothing more is handled or sent; the client must answer
- *   draining    the client left; the frames it sent before are still handled, then disconnect()
- *   closed      disconnect() is queued or done; nothing more is handled or sent
- */
-type State =
-  | { phase: "connecting" }
-  | { phase: "accepted" }
-  | { phase: "closing"; close: Close }
-  | { phase: "draining" }
-  | { phase: "closed"; close: Close | null };
-
-// The states without details are shared: an idle connection keeps no object for its state.
-const CONNECTING: State = { phase: "connecting" };
-const ACCEPTED: State = { phase: "accepted" };
-const DRAINING: State = { phase: "draining" };
-
-/** The legal transitions; `closed` is final. */
-const NEXT: Record<State["phase"], readonly State["phase"][]> = {
-  connecting: ["accepted", "closed"], // accept(); or refused, failed, shut down, client gone
-  accepted: ["closing", "draining"], // the server closes; or the client left, the upgrade failed
-  closing: ["closed"], // the client answered, or did not in time, or the socket broke
-  draining: ["closed"], // the frames ahead of disconnect() have run
-  closed: [],
-};
 
 /** Told once when a runner has finished (a `ConnectionSet`): no promise or closure per connection. */
 export interface FinishListener {
@@ -326,11 +298,10 @@ export class ConsumerRunner implements Connection {
     return this.consumer.constructor.name;
   }
 
-  /** The one place the state changes; a transition `NEXT` does not allow is a bug in this file. */
+  /** The one place the state changes; a transition phases.ts does not allow is a bug in this file. */
   #enter(next: State): void {
     const from = this.#state.phase;
-    if (!NEXT[from].includes(next.phase))
-      throw new Error(`runner: illegal transition ${from} -> ${next.phase}`);
+    if (!canMove(from, next.phase)) throw new Error(`runner: illegal transition ${from} -> ${next.phase}`);
     this.#state = next;
   }
 

@@ -1,11 +1,9 @@
 /**
  * The hub: local delivery, the same in every process. It holds this process's channels (a
  * connected consumer's sink, or a buffer for `receive()`), its group memberships, capacity and
- * expiry. It validates nothing and knows no backplane: the layer in front of it does both.
- * Expiry is checked lazily against an injectable clock, with a sweep at most once a second: no timers.
- *
- * A message handed to the hub is the layer's own (a clone, or a backplane's decoding) and serves
- * every recipient while it waits; each copies it when its turn comes (`ChannelSink.push`; `receive()`).
+ * expiry (checked lazily on an injectable clock, swept at most once a second: no timers). It
+ * validates nothing and knows no backplane: the layer in front of it does both. A message handed to
+ * it is the layer's own and serves every recipient; each copies it when its turn comes.
  */
 import { ChannelListenedError, LayerClosedError } from "../errors.ts";
 import { type Logger, throttledWarning } from "../log.ts";
@@ -19,17 +17,11 @@ export interface HubOptions extends LayerOptions {
   now?: () => number;
   /** Receives a warning (at most once a second) when group members are skipped because they were full. */
   logger?: Logger;
-  /**
-   * A group lost its last member without a `leave` (an expired membership, a channel presumed
-   * dead, `flush`): the layer lets the group's subscription go, as it does after the last leave.
-   */
+  /** A group lost its last member without a `leave` (expiry, `flush`): the layer lets its subscription go. */
   onGroupEmptied?: (group: string) => void;
 }
 
-interface Waiter {
-  resolve(message: Message): void;
-  reject(error: unknown): void;
-}
+type Waiter = { resolve(message: Message): void; reject(error: unknown): void };
 
 /** One channel's undelivered messages, or the receivers waiting for one, or its local consumer. */
 interface ChannelState {
@@ -38,7 +30,7 @@ interface ChannelState {
   sink: ChannelSink | null;
 }
 
-/** How often (ms, on the hub's clock) a call also sweeps every channel and group for expired entries. */
+/** How often (ms, on the hub's clock) a call also sweeps for expired entries. */
 const SWEEP_INTERVAL_MS = 1000;
 
 /** Channels, sinks, buffers and local groups of one process. */
@@ -52,8 +44,7 @@ export class Hub {
   readonly #warnSkipped: ReturnType<typeof throttledWarning>;
   readonly #onGroupEmptied: (group: string) => void;
   #lastSweep = 0;
-  /** The hub's clock. */
-  readonly now: () => number;
+  readonly now: () => number; // the hub's clock
   /** Group messages not delivered because the member channel was full. */
   skippedFull = 0;
 
