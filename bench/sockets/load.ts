@@ -48,14 +48,18 @@ const STALL_MS = 3000;
 const BURST_STALL_MS = 15_000;
 const PROBE_GRACE_MS = 30_000;
 const CONNECT_BATCH = 50;
-// A short unmeasured phase first, so the server's JIT has warmed up before the clock starts.
-const WARMUP_ECHO = 200;
-const WARMUP_FANOUT = 20;
-// Rooms warms up with a full round: its measured phase lasts under half a second, and a server
-// whose JIT was still compiling (its threads share the server's core) read 20-30% below its next
-// round, a cost the hand-written servers, with little JavaScript, barely pay.
-const WARMUP_ROOMS = 20;
+// An unmeasured phase first, so what is measured is a warm server, as a long-running one is. The
+// measured phases last a second or less; after a warm-up of a tenth of them, a server still
+// compiling its JavaScript (the JIT's threads share the server's core) read 10-30% below its own
+// next run (rooms and http on Bun, Deno and Node), a cost the hand-written servers, with
+// little JavaScript, barely pay. So each warms up with half to all of its measured phase.
+const WARMUP_ECHO = 1000; // messages per connection (2,000 measured)
+const WARMUP_FANOUT = 100; // messages to the room (200 measured)
+const WARMUP_ROOMS = 20; // messages per member (20 measured)
+// Connect keeps its 100: more would change the memory reading (the allocator then reuses what
+// the warm-up freed); the 2,000 connections opened and closed for it warm up the timed handshakes.
 const WARMUP_CONNECT = 100;
+const WARMUP_HTTP = 200; // requests per client (400 measured)
 
 type Protocol = "channels" | "socketio";
 let protocol: Protocol = "channels";
@@ -429,7 +433,7 @@ async function http(base: string): Promise<LoadResult> {
     await Promise.all(Array.from({ length: concurrency }, loop));
     return performance.now() - start;
   };
-  await phase(40);
+  await phase(WARMUP_HTTP);
   const cpu = serverCpuMs();
   const elapsedMs = await phase(400);
   return {
