@@ -42,17 +42,26 @@ export interface InboxOptions {
   relay(message: Message): boolean;
   /** The connection's native topics, once its socket has them. */
   readonly topics: RelayTopics | null;
+  /** The last relay that waited in the queue is out: native topics may start (they would overtake it). */
+  relaysCaughtUp(): void;
 }
 
 /** Where frames and layer messages wait for their handler: the layer's sink for this connection. */
 export class Inbox implements ChannelSink {
   readonly #options: InboxOptions;
   #backlog = 0;
+  /** Relayed messages waiting in the queue (pushed before the handshake was decided). */
+  #queuedRelays = 0;
   #stop: (() => void) | null = null;
 
   constructor(options: InboxOptions) {
     this.#options = options;
     options.queue.runMessagesWith(this);
+  }
+
+  /** Whether relayed messages wait in the queue; until they are out, no native topic may deliver. */
+  get relaysWaiting(): boolean {
+    return this.#queuedRelays > 0;
   }
 
   /** Messages pushed but not yet handled: the channel's fill level for capacity checks. */
@@ -79,10 +88,14 @@ export class Inbox implements ChannelSink {
     });
   }
 
-  /** Queues a message the layer pushed; a relayed one skips the queue. */
+  /** Queues a message the layer pushed; a relayed one skips the queue, unless relays wait in it. */
   push(message: Message): void {
     const options = this.#options;
-    if (options.relays.has(message.type) && options.relay(message)) return;
+    if (options.relays.has(message.type)) {
+      // Relays queued before the handshake was decided go first: one waiting keeps the next waiting.
+      if (this.#queuedRelays === 0 && options.relay(message)) return;
+      this.#queuedRelays++;
+    }
     this.#backlog++;
     options.queue.push(message);
   }
@@ -125,6 +138,7 @@ export class Inbox implements ChannelSink {
   /** Queues a message a `receive()` loop got; `handled` is called once its turn is over. */
   #enqueueReceived(message: Message, handled: () => void): void {
     this.#backlog++;
+    if (this.#options.relays.has(message.type)) this.#queuedRelays++; // relayed in its turn, below
     this.#options.queue.push((started) => {
       const running = this.run(started, message);
       if (!running) return handled();
@@ -136,7 +150,11 @@ export class Inbox implements ChannelSink {
   #dispatch(started: number, message: Message): PromiseLike<void> | undefined {
     const { consumer, log, relays } = this.#options;
     // Queued while the handshake was undecided: relayed now, in its turn.
-    if (relays.has(message.type)) return void this.#options.relay(message);
+    if (relays.has(message.type)) {
+      this.#options.relay(message);
+      if (--this.#queuedRelays === 0) this.#options.relaysCaughtUp();
+      return;
+    }
     let handler: (message: unknown) => unknown;
     try {
       handler = resolveHandler(consumer, message.type);

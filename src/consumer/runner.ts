@@ -104,6 +104,10 @@ export class ConsumerRunner implements Connection {
       return this.#runner.#relay(message);
     }
 
+    relaysCaughtUp(): void {
+      this.#runner.#startTopics();
+    }
+
     get consumer(): Consumer {
       return this.#runner.consumer;
     }
@@ -186,11 +190,7 @@ export class ConsumerRunner implements Connection {
     if (state.phase === "accepted" || state.phase === "closing") {
       this.#socket.attach(peer);
       this.#log.opened();
-      const { relays } = this.#ports;
-      if (state.phase === "accepted" && relays.size > 0 && this.#nativeTopics && hasTopics(peer)) {
-        this.#topics = new RelayTopics(peer, relays);
-        for (const group of this.#groups.names) this.#topics.join(group);
-      }
+      this.#startTopics();
       if (state.phase === "closing") this.#closeSocket(state.close);
       return;
     }
@@ -284,6 +284,20 @@ export class ConsumerRunner implements Connection {
   groupDiscard(group: string): Promise<void> {
     this.#topics?.leave(group);
     return this.#groups.discard(group);
+  }
+
+  /**
+   * Subscribes the open socket to its native topics, once nothing stands in the way: the class
+   * relays something, the runtime publishes, the policy allows it, and no relay still waits in the
+   * queue (a publish would overtake it; the inbox calls again when the last is out).
+   */
+  #startTopics(): void {
+    const peer = this.#socket.peer;
+    const { relays } = this.#ports;
+    if (this.#topics || !peer || !hasTopics(peer) || relays.size === 0 || !this.#nativeTopics) return;
+    if (this.#state.phase !== "accepted" || this.#inbox.relaysWaiting) return;
+    this.#topics = new RelayTopics(peer, relays);
+    for (const group of this.#groups.names) this.#topics.join(group);
   }
 
   /** Writes a relayed message now; false while connecting, when it waits for its turn in the queue. */

@@ -32,6 +32,11 @@ export class SocketEnd {
     return this.#peer !== null;
   }
 
+  /** The runtime's socket, once opened. */
+  get peer(): Peer | null {
+    return this.#peer;
+  }
+
   /** Frames skipped for a slow client under the `drop` policy. */
   get droppedFrames(): number {
     return this.#outbound.droppedFrames;

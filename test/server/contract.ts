@@ -229,6 +229,25 @@ export function serverContract(runtime: RuntimeName): void {
       }
     });
 
+    it("relays: one sent before the handshake was decided comes after it, and later ones wait behind it", async () => {
+      const clients: TestSocket[] = [];
+      try {
+        const client = await join(clients, "/relay?group=relay-early&early=1");
+        // connect() is still running (300 ms): the socket is open, a relay waits in the queue.
+        await groups({ group: "relay-early", send: { type: "news.item", n: 1 } });
+        const received = [await client.nextJson(), await client.nextJson(), await client.nextJson()];
+        expect(received[0]).toHaveProperty("channel");
+        expect(received.slice(1)).toEqual([
+          { type: "news.item", n: -1 },
+          { type: "news.item", n: 1 },
+        ]);
+        await groups({ group: "relay-early", send: { type: "news.item", n: 2 } });
+        expect(await client.nextJson()).toEqual({ type: "news.item", n: 2 });
+      } finally {
+        await closeAll(clients);
+      }
+    });
+
     it("relays: frames sent before a relay arrive before it; a relay does not wait for a handler still running", async () => {
       const clients: TestSocket[] = [];
       try {
