@@ -8,7 +8,9 @@
  * hub publishes once instead of visiting each member's queue (`FanOut`).
  *
  * What a relay gives up is the queue's order: a relayed message can reach the client ahead of
- * frames and messages its consumer has not handled yet. Frames already sent keep their order.
+ * frames and messages its consumer has not handled yet. Frames already sent keep their order, and
+ * so do relays among themselves: one pushed before the handshake is decided waits in the queue,
+ * and later ones wait behind it (delivery.ts); native topics start only once none waits.
  */
 import type { Peer, TopicPublisher } from "../adapters/runtime.ts";
 import { ConsumerStateError } from "../errors.ts";
