@@ -40,8 +40,6 @@ export interface InboxOptions {
   readonly relays: ReadonlySet<string>;
   /** Writes a relayed message to the client now; false while the handshake is undecided (it waits its turn). */
   relay(message: Message): boolean;
-  /** The connection's native topics, once its socket has them. */
-  readonly topics: RelayTopics | null;
   /** The last relay that waited in the queue is out: native topics may start (they would overtake it). */
   relaysCaughtUp(): void;
 }
@@ -49,6 +47,11 @@ export interface InboxOptions {
 /** Where frames and layer messages wait for their handler: the layer's sink for this connection. */
 export class Inbox implements ChannelSink {
   readonly #options: InboxOptions;
+  /**
+   * The connection's native topics while its socket has them (the runner sets and clears them):
+   * here, because the hub asks this inbox about them for every group message to every member.
+   */
+  topics: RelayTopics | null = null;
   #backlog = 0;
   /** Relayed messages waiting in the queue (pushed before the handshake was decided). */
   #queuedRelays = 0;
@@ -102,12 +105,12 @@ export class Inbox implements ChannelSink {
 
   /** The runtime's fan-out that reaches this connection for `type` messages to `group`, if any. */
   fanOutFor(group: string, type: string): FanOut | null {
-    return this.#options.topics?.fanOutFor(group, type) ?? null;
+    return this.topics?.fanOutFor(group, type) ?? null;
   }
 
   /** The layer took this channel out of `group`: its native topics for the group go too. */
   left(group: string): void {
-    this.#options.topics?.leave(group);
+    this.topics?.leave(group);
   }
 
   /** Runs a queued message's handler: the queue calls this when the message's turn comes. */

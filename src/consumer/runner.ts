@@ -61,8 +61,6 @@ export class ConsumerRunner implements Connection {
   #finished: Promise<void> | null = null;
   #markFinished: (() => void) | null = null;
   #finishListener: FinishListener | null = null;
-  /** Native topics for relayed types, while the socket is open (Bun; consumer/relay.ts). */
-  #topics: RelayTopics | null = null;
   /** Under the `drop` policy relays stay on the runner's path, which counts what it drops. */
   readonly #nativeTopics: boolean;
 
@@ -94,10 +92,6 @@ export class ConsumerRunner implements Connection {
       this.#runner = runner;
       this.guard = guard;
       this.relays = relays;
-    }
-
-    get topics(): RelayTopics | null {
-      return this.#runner.#topics;
     }
 
     relay(message: Message): boolean {
@@ -278,11 +272,11 @@ export class ConsumerRunner implements Connection {
 
   async groupAdd(group: string): Promise<void> {
     await this.#groups.add(group);
-    this.#topics?.join(group);
+    this.#inbox.topics?.join(group);
   }
 
   groupDiscard(group: string): Promise<void> {
-    this.#topics?.leave(group);
+    this.#inbox.topics?.leave(group);
     return this.#groups.discard(group);
   }
 
@@ -294,10 +288,11 @@ export class ConsumerRunner implements Connection {
   #startTopics(): void {
     const peer = this.#socket.peer;
     const { relays } = this.#ports;
-    if (this.#topics || !peer || !hasTopics(peer) || relays.size === 0 || !this.#nativeTopics) return;
+    if (this.#inbox.topics || !peer || !hasTopics(peer) || relays.size === 0 || !this.#nativeTopics) return;
     if (this.#state.phase !== "accepted" || this.#inbox.relaysWaiting) return;
-    this.#topics = new RelayTopics(peer, relays);
-    for (const group of this.#groups.names) this.#topics.join(group);
+    const topics = new RelayTopics(peer, relays);
+    for (const group of this.#groups.names) topics.join(group);
+    this.#inbox.topics = topics;
   }
 
   /** Writes a relayed message now; false while connecting, when it waits for its turn in the queue. */
@@ -351,8 +346,8 @@ export class ConsumerRunner implements Connection {
 
   /** Nothing more is sent: published relays must stop too. */
   #leaveTopics(): void {
-    this.#topics?.clear();
-    this.#topics = null;
+    this.#inbox.topics?.clear();
+    this.#inbox.topics = null;
   }
 
   /** The client broke a limit: close with `code`, and say so in the log (it is the client's doing). */
