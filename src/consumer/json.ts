@@ -105,4 +105,5 @@ export class JsonConsumer<Events extends MessageMap = MessageMap> extends Consum
 registerFrameworkClass(JsonConsumer);
 
 /** A subclass that overrides `encodeJson` has its own format: shared texts are JSON.stringify's. */
-const defaultEncodeJson = JsonConsumer.prototype.encodeJson;
+/** The encoder a class that does not override `encodeJson` has (relays are written with it only). */
+export const defaultEncodeJson = JsonConsumer.prototype.encodeJson;

@@ -17,6 +17,7 @@ import { ConsumerStateError } from "../errors.ts";
 import type { FanOut, Message } from "../layers/layer.ts";
 import { counters } from "../metrics/counters.ts";
 import { handlerName, resolveHandler } from "./dispatch.ts";
+import { defaultEncodeJson } from "./json.ts";
 
 const TEXT = Symbol("relay text");
 
@@ -52,6 +53,13 @@ export function relayTypes(consumerClass: object): ReadonlySet<string> {
   } else if (!Array.isArray(declared)) {
     throw new ConsumerStateError(`${name}.relays must be an array of message types, like ["chat.message"]`);
   } else {
+    const encode = (consumerClass as { prototype: { encodeJson?: unknown } }).prototype.encodeJson;
+    if (encode !== undefined && encode !== defaultEncodeJson) {
+      throw new ConsumerStateError(
+        `${name} overrides encodeJson(), but relays are written as JSON.stringify(message): its ` +
+          "relayed frames would not match the rest. Send those types from a handler instead.",
+      );
+    }
     for (const type of declared) {
       handlerName(type); // throws a DispatchError naming the problem with an invalid type
       if (hasHandler(consumerClass as { prototype: object }, type as string)) {

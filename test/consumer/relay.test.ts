@@ -1,6 +1,12 @@
 import { describe, expect, it } from "bun:test";
 import { relayText, relayTypes } from "../../src/consumer/relay.ts";
-import { Consumer, DispatchError, InMemoryChannelLayer, WebsocketCommunicator } from "../../src/index.ts";
+import {
+  Consumer,
+  DispatchError,
+  InMemoryChannelLayer,
+  JsonConsumer,
+  WebsocketCommunicator,
+} from "../../src/index.ts";
 import { Hub } from "../../src/layers/hub.ts";
 import type { ChannelSink, FanOut, Message } from "../../src/layers/layer.ts";
 
@@ -46,7 +52,7 @@ describe("static relays", () => {
     expect(await client.receiveNothing(50)).toBe(true);
   });
 
-  it("is refused when a relayed type also has a handler, or is not a message type", () => {
+  it("is refused when a relayed type also has a handler or is not a message type, or the class encodes JSON its own way", () => {
     class Both extends Consumer {
       static override relays = ["chat.message"];
       chatMessage() {}
@@ -57,6 +63,13 @@ describe("static relays", () => {
     class NotAnArray extends Consumer {
       static override relays = "chat.message" as unknown as string[];
     }
+    class OwnEncoding extends JsonConsumer {
+      static override relays = ["chat.message"];
+      override encodeJson(data: unknown) {
+        return `tagged:${JSON.stringify(data)}`;
+      }
+    }
+    expect(() => relayTypes(OwnEncoding)).toThrow(/overrides encodeJson\(\)/);
     expect(() => relayTypes(Both)).toThrow(/relays "chat.message".*chatMessage\(\), which would never run/);
     expect(() => relayTypes(Invalid)).toThrow(DispatchError);
     expect(() => relayTypes(NotAnArray)).toThrow(/must be an array of message types/);
