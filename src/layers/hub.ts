@@ -154,13 +154,14 @@ export class Hub {
     let fanOut: FanOut | null = null;
     let fannedOut = 0;
     for (const [channel, expiresAt] of members) {
-      const native = this.#channels.get(channel)?.sink?.fanOutFor?.(group, message.type);
+      const existing = this.#channels.get(channel);
+      const native = existing?.sink?.fanOutFor?.(group, message.type);
       if (this.#membershipExpired(channel, expiresAt, now)) {
         members.delete(channel);
       } else if (native && (fanOut ?? native) === native) {
         fanOut = native;
         fannedOut++;
-      } else if (!this.#deliver(channel, message, now)) {
+      } else if (!this.#deliver(channel, message, now, existing)) {
         this.skippedFull++;
         // A burst into a full room must not flood the log: one line a second, with the count.
         this.#warnSkipped(
@@ -220,9 +221,8 @@ export class Hub {
 
   // --- internals ---------------------------------------------------------------------------------
 
-  #deliver(channel: string, message: Message, now: number): boolean {
+  #deliver(channel: string, message: Message, now: number, existing = this.#channels.get(channel)): boolean {
     const capacity = this.#capacityOf(channel);
-    const existing = this.#channels.get(channel);
     if (existing?.sink) {
       if (existing.sink.backlog >= capacity) return false;
       existing.sink.push(message);
