@@ -17,7 +17,7 @@ import { capacityLookup, processOf } from "../rules.ts";
 import type { Backplane, BackplaneReceiver } from "./backplane.ts";
 import { decodeEntry, encodeEntry, fromWire, toWire } from "./redis-entries.ts";
 import { drainInbox, type QueueConnections, receiveFromList } from "./redis-queues.ts";
-import { acquireLease, releaseLease, sendScript } from "./redis-scripts.ts";
+import { acquireLease, groupAddScript, releaseLease, sendScript } from "./redis-scripts.ts";
 
 /**
  * Messages a process's inbox (every channel of its consumers, sent from other processes) may
@@ -87,6 +87,11 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
   protected abstract groupOf(pubsubChannel: string): string | null;
   abstract groupSend(group: string, message: Message): Promise<void>;
   abstract flush(): Promise<void>;
+  /**
+   * Called before every other command on the command connection: a backplane that holds group
+   * messages back to send them together sends them now, so commands reach Redis in call order.
+   */
+  protected beforeCommand(): void {}
 
   get status(): LayerStatus {
     return this.redis.status;
@@ -115,12 +120,14 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
 
   async groupAdd(group: string, channel: string): Promise<void> {
     const key = this.key("group", group);
+    this.beforeCommand();
     await this.redis.call(() =>
-      this.redis.command.multi().zadd(key, this.now(), channel).pexpire(key, this.groupExpiryMs).exec(),
+      groupAddScript.run(this.redis.command, [key], [channel, this.now(), this.groupExpiryMs]),
     );
   }
 
   async groupDiscard(group: string, channel: string): Promise<void> {
+    this.beforeCommand();
     await this.redis.call(() => this.redis.command.zrem(this.key("group", group), channel));
   }
 
@@ -136,24 +143,29 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
   }
 
   queued(channel: string): Promise<number> {
+    this.beforeCommand();
     return this.redis.call(() => this.redis.command.llen(this.key("ch", channel)));
   }
 
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    this.beforeCommand();
     return acquireLease(this.redis, this.key("lease", name), holder, ttlMs);
   }
 
   releaseLease(name: string, holder: string): Promise<void> {
+    this.beforeCommand();
     return releaseLease(this.redis, this.key("lease", name), holder);
   }
 
   async close(): Promise<void> {
+    this.beforeCommand();
     this.redis.close();
   }
 
   /** The channels of `group` stored in Redis (for tests and inspection). */
   storedMembers(group: string): Promise<string[]> {
     const since = this.now() - this.groupExpiryMs;
+    this.beforeCommand();
     return this.redis.call(() => this.redis.command.zrangebyscore(this.key("group", group), since, "+inf"));
   }
 
@@ -166,6 +178,7 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
     const key = owner ? this.key("inbox", owner) : this.key("ch", channel);
     const capacity = owner ? INBOX_CAPACITY : this.capacityOf(channel);
     const entry = encodeEntry(now + this.expiryMs, channel, payload);
+    this.beforeCommand();
     const queued = await this.redis.call(() =>
       sendScript.run(this.redis.command, [key], [entry, capacity, now, this.expiryMs]),
     );

@@ -52,40 +52,84 @@ return push(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARG
 `);
 
 /**
- * KEYS[1] group set. ARGV: 1 pub/sub channel, 2 now, 3 group expiry ms, 4 message (wire payload),
- * 5 expires-at, 6 default capacity, 7 list ttl, 8 key prefix, 9 inbox capacity,
- * 10.. pairs of (Lua pattern, capacity).
+ * A batch of group messages (group-send-batch.ts), in the order they were sent. KEYS: each
+ * message's group set. ARGV: 1 now, 2 group expiry ms, 3 expires-at, 4 default capacity, 5 list
+ * ttl, 6 key prefix, 7 inbox capacity, 8 how many capacity rules, then that many pairs of (Lua
+ * pattern, capacity), then a (pub/sub channel, wire payload) pair per message.
  *
- * Drops expired memberships, queues the message on every member stored in Redis (plain channels
- * on their own list, another process's `!` channels on that process's inbox), then publishes it
- * once for the processes that hold local members. Returns how many members were full.
+ * For each message: drops the group's expired memberships, queues the message on every member
+ * stored in Redis (plain channels on their own list, another process's `!` channels on that
+ * process's inbox), then publishes it once for the processes that hold local members. Returns
+ * (message number, note) pairs: how many members were full, for a message that skipped any, or
+ * the error Redis gave, for a message it refused.
  */
 export const groupSendScript = new LuaScript(`${PUSH}
-local now = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local now = tonumber(ARGV[1])
+local since = now - tonumber(ARGV[2])
+local defaultCapacity = tonumber(ARGV[4])
+local ttl = tonumber(ARGV[5])
+local inboxCapacity = tonumber(ARGV[7])
 local rules = {}
-for i = 10, #ARGV, 2 do rules[#rules + 1] = { ARGV[i], tonumber(ARGV[i + 1]) } end
-local skipped = 0
-for _, channel in ipairs(members) do
-  local capacity = tonumber(ARGV[6])
-  for _, rule in ipairs(rules) do
-    if string.match(channel, rule[1]) then capacity = rule[2]; break end
+local first = 9 + 2 * tonumber(ARGV[8])
+for i = 9, first - 1, 2 do rules[#rules + 1] = { ARGV[i], tonumber(ARGV[i + 1]) } end
+-- A batch often holds many messages to one group: read its stored members once.
+local membersOf = {}
+
+-- Message k of the batch; returns how many stored members were full.
+local function groupSend(k)
+  local members = membersOf[KEYS[k]]
+  if not members then
+    redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', since)
+    members = redis.call('ZRANGE', KEYS[k], 0, -1)
+    membersOf[KEYS[k]] = members
   end
-  local key
-  local owner = string.match(channel, '([^.]+)!')
-  if owner then
-    -- Another process's channel: its inbox has its own bound; that process applies the channel's.
-    capacity = tonumber(ARGV[9])
-    key = ARGV[8] .. ':inbox:' .. owner
-  else
-    key = ARGV[8] .. ':ch:' .. channel
+  local payload = ARGV[first + 2 * k - 1]
+  local full = 0
+  for _, channel in ipairs(members) do
+    local capacity = defaultCapacity
+    for _, rule in ipairs(rules) do
+      if string.match(channel, rule[1]) then capacity = rule[2]; break end
+    end
+    local key
+    local owner = string.match(channel, '([^.]+)!')
+    if owner then
+      -- Another process's channel: its inbox has its own bound; that process applies the channel's.
+      capacity = inboxCapacity
+      key = ARGV[6] .. ':inbox:' .. owner
+    else
+      key = ARGV[6] .. ':ch:' .. channel
+    end
+    local entry = ARGV[3] .. ':' .. channel .. ':' .. payload
+    if push(key, entry, capacity, now, ttl) == 0 then full = full + 1 end
   end
-  local entry = ARGV[5] .. ':' .. channel .. ':' .. ARGV[4]
-  if push(key, entry, capacity, now, tonumber(ARGV[7])) == 0 then skipped = skipped + 1 end
+  redis.call('PUBLISH', ARGV[first + 2 * k - 2], payload)
+  return full
 end
-redis.call('PUBLISH', ARGV[1], ARGV[4])
-return skipped
+
+local notes = {}
+for k = 1, #KEYS do
+  -- One message Redis refuses (a key of another type under our prefix) fails alone.
+  local ok, result = pcall(groupSend, k)
+  if not ok then
+    notes[#notes + 1] = k
+    notes[#notes + 1] = type(result) == 'table' and result.err or tostring(result)
+  elseif result > 0 then
+    notes[#notes + 1] = k
+    notes[#notes + 1] = result
+  end
+end
+return notes
+`);
+
+/**
+ * KEYS[1] group set; ARGV channel, now, group expiry ms. Stores a membership and renews the set's
+ * expiry. A script, not MULTI, because ioredis writes a MULTI at once, ahead of commands it still
+ * holds in its auto-pipeline: a join would overtake group messages sent before it.
+ */
+export const groupAddScript = new LuaScript(`
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 0
 `);
 
 /**

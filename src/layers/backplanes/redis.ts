@@ -1,10 +1,11 @@
 /**
  * The Redis backplane (`CHANNEL_LAYER=redis`).
  *
- * - A group with members in this process is a pub/sub subscription: `groupSend` is one Lua script
- *   that publishes the msgpack message once, and each subscribed process fans out to its members.
- *   Members stored in Redis (plain channels, or another process's channels added from here) get
- *   the message queued by the same script.
+ * - A group with members in this process is a pub/sub subscription: `groupSend` publishes the
+ *   msgpack message once, and each subscribed process fans out to its members. Members stored in
+ *   Redis (plain channels, or another process's channels added from here) get the message queued
+ *   by the same Lua script, which takes all the group messages of a tick in one call
+ *   (group-send-batch.ts).
  * - `send` to a plain channel queues on its Redis list (workers `receive()` it); to another
  *   process's channel, on that process's inbox list, which the process drains in batches.
  * - Redis down: calls reject with `LayerUnavailableError`, the connections reconnect with backoff,
@@ -12,7 +13,9 @@
  *
  * What it shares with the cluster backplane (lists, inboxes, leases) is in list-backplane.ts.
  */
+import { LayerUnavailableError } from "../../errors.ts";
 import { LAYER_DEFAULTS, type Message } from "../layer.ts";
+import { GroupSendBatcher, type GroupSendEntry } from "./group-send-batch.ts";
 import { INBOX_CAPACITY, type KeyKind, ListBackplane, type ListBackplaneOptions } from "./list-backplane.ts";
 import { RedisConnections } from "./redis-connections.ts";
 import { toWire } from "./redis-entries.ts";
@@ -33,6 +36,7 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
   readonly #capacity: number;
   /** `channelCapacity` as (Lua pattern, capacity) pairs, for the group script. */
   readonly #capacityRules: Array<string | number>;
+  readonly #batcher = new GroupSendBatcher((entries) => this.#sendBatch(entries));
 
   constructor(options: RedisBackplaneOptions = {}) {
     super(
@@ -54,37 +58,63 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
   }
 
   async groupSend(group: string, message: Message): Promise<void> {
-    const payload = toWire(message);
+    const entry: GroupSendEntry = {
+      group,
+      setKey: this.key("group", group),
+      pubsubChannel: this.key("gpub", group),
+      payload: toWire(message),
+      error: null,
+    };
+    await this.#batcher.add(entry);
+    if (entry.error) throw entry.error;
+  }
+
+  /** A command sent after group messages must reach Redis after them: they go first. */
+  protected override beforeCommand(): void {
+    this.#batcher.flush();
+  }
+
+  /** One script call for a tick's group messages (group-send-batch.ts). */
+  async #sendBatch(entries: GroupSendEntry[]): Promise<void> {
     const now = this.now();
-    const skipped = await this.redis.call(() =>
-      groupSendScript.run(
-        this.redis.command,
-        [this.key("group", group)],
-        [
-          this.key("gpub", group),
-          now,
-          this.groupExpiryMs,
-          payload,
-          now + this.expiryMs,
-          this.#capacity,
-          this.expiryMs,
-          this.prefix,
-          INBOX_CAPACITY,
-          ...this.#capacityRules,
-        ],
-      ),
-    );
-    if (typeof skipped === "number" && skipped > 0) {
+    const keys = new Array<string>(entries.length);
+    const args: Array<string | number> = [
+      now,
+      this.groupExpiryMs,
+      now + this.expiryMs,
+      this.#capacity,
+      this.expiryMs,
+      this.prefix,
+      INBOX_CAPACITY,
+      this.#capacityRules.length / 2,
+      ...this.#capacityRules,
+    ];
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      keys[i] = entry.setKey;
+      args.push(entry.pubsubChannel, entry.payload);
+    }
+    const notes = await this.redis.call(() => groupSendScript.run(this.redis.command, keys, args));
+    if (!Array.isArray(notes)) return;
+    for (let i = 0; i < notes.length; i += 2) {
+      const entry = entries[Number(notes[i]) - 1];
+      if (!entry) continue;
+      const note: unknown = notes[i + 1];
+      if (typeof note === "string") {
+        // Redis refused this message alone (a key of another type under our prefix, say).
+        entry.error = new LayerUnavailableError(new Error(note));
+        continue;
+      }
+      const group = entry.group;
       this.warnFull(
         (times) => `groupSend: full stored member(s) skipped ${times} time(s), e.g. in ${group}`,
-        {
-          group,
-        },
+        { group },
       );
     }
   }
 
   async flush(): Promise<void> {
+    this.beforeCommand();
     let cursor = "0";
     do {
       const [next, keys] = await this.redis.call(() =>
