@@ -3,6 +3,7 @@
  * control admits them, and layer messages, pushed by a layer that can (`listen`) or pulled by a
  * `receive()` loop, Channels' own way, from a layer that has only Channels' methods.
  */
+import type { Peer } from "../adapters/runtime.ts";
 import { LayerClosedError } from "../errors.ts";
 import { copyMessage } from "../layers/codec.ts";
 import {
@@ -19,7 +20,7 @@ import { handlerName, resolveHandler } from "./dispatch.ts";
 import type { InboundGuard } from "./flow.ts";
 import type { Frame } from "./frames.ts";
 import type { SerialQueue } from "./queue.ts";
-import type { RelayTopics } from "./relay.ts";
+import { hasTopics, RelayTopics } from "./relay.ts";
 import { noteCopy } from "./shared-json.ts";
 
 /** What an inbox needs from its connection. */
@@ -48,7 +49,7 @@ export interface InboxOptions {
 export class Inbox implements ChannelSink {
   readonly #options: InboxOptions;
   /**
-   * The connection's native topics while its socket has them (the runner sets and clears them):
+   * The connection's native topics while its socket has them (`startTopics`, `stopTopics`):
    * here, because the hub asks this inbox about them for every group message to every member.
    */
   topics: RelayTopics | null = null;
@@ -111,6 +112,25 @@ export class Inbox implements ChannelSink {
   /** The layer took this channel out of `group`: its native topics for the group go too. */
   left(group: string): void {
     this.topics?.leave(group);
+  }
+
+  /**
+   * Subscribes the open socket to native topics for the groups it is in, once nothing stands in
+   * the way: the class relays something, the runtime publishes, and no relay still waits in the
+   * queue (a publish would overtake it; `relaysCaughtUp` comes again when the last is out).
+   */
+  startTopics(peer: Peer, groups: Iterable<string>): void {
+    const { relays } = this.#options;
+    if (this.topics || relays.size === 0 || !hasTopics(peer) || this.relaysWaiting) return;
+    const topics = new RelayTopics(peer, relays);
+    for (const group of groups) topics.join(group);
+    this.topics = topics;
+  }
+
+  /** Nothing more is sent to the client: published relays stop too. */
+  stopTopics(): void {
+    this.topics?.clear();
+    this.topics = null;
   }
 
   /** Runs a queued message's handler: the queue calls this when the message's turn comes. */

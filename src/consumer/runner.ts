@@ -23,9 +23,9 @@ import { Memberships } from "./groups.ts";
 import * as handshake from "./handshake.ts";
 import { ACCEPTED, CONNECTING, canMove, DRAINING, type State } from "./phases.ts";
 import { SerialQueue } from "./queue.ts";
-import { hasTopics, RelayTopics, relayText, relayTypes } from "./relay.ts";
+import { relayText, relayTypes } from "./relay.ts";
 import type { Scope } from "./scope.ts";
-import { type Close, closeLateSocket, SocketEnd } from "./socket.ts";
+import { type Close, closeLateSocket, SocketEnd, SocketEventsTo } from "./socket.ts";
 
 /** Told once when a runner has finished (a `ConnectionSet`): no promise or closure per connection. */
 export interface FinishListener {
@@ -40,20 +40,28 @@ export interface RunnerOptions {
   limits?: Limits;
 }
 
-/** Drives one consumer instance through its connection's life. */
-export class ConsumerRunner implements Connection {
+/**
+ * Drives one consumer instance through its connection's life. It is also what its inbox calls back
+ * into (`InboxOptions`): methods of the one object, not closures, which would each cost an idle
+ * connection a function (and, under tsx's keepNames, a property array) for its whole life. They
+ * are public to this folder only: the consumer reaches its runner through `Connection`.
+ */
+export class ConsumerRunner implements Connection, InboxOptions {
   readonly consumer: Consumer;
   readonly scope: Scope;
   readonly channelLayer: ChannelLayer;
+  readonly queue = new SerialQueue();
+  readonly log: ConnectionLog;
+  readonly guard: InboundGuard;
+  readonly relays: ReadonlySet<string>;
+  /** What the runtime reports this connection's socket to: open, message, close. */
+  readonly socketEvents: SocketEvents;
 
   #state: State = CONNECTING;
-  #queue = new SerialQueue();
-  #log: ConnectionLog;
   /** Until the handshake is decided; then let go, with the decision it kept. */
   #handshake: handshake.Handshake | null = new handshake.Handshake();
   #socket: SocketEnd;
   #inbox: Inbox;
-  readonly #ports: InboxOptions & SocketEvents;
   #groups: Memberships;
   #channelName: string | null = null;
   // An idle connection keeps no promise for its end: made when someone asks (shutdown, tests).
@@ -72,92 +80,28 @@ export class ConsumerRunner implements Connection {
     this.#groups = new Memberships(options.layer, this);
     this.consumer = new consumerClass(scope);
     bindConnection(this.consumer, this);
-    this.#log = new ConnectionLog(options.logger, this.#name, scope);
-    this.#ports = new ConsumerRunner.#Ports(this, new InboundGuard(limits), relayTypes(consumerClass));
+    this.log = new ConnectionLog(options.logger, this.#name, scope);
+    this.guard = new InboundGuard(limits);
+    this.relays = relayTypes(consumerClass);
+    this.socketEvents = new SocketEventsTo(this);
     this.#nativeTopics = limits.slowClientPolicy === "close";
-    this.#inbox = new Inbox(this.#ports);
-  }
-
-  /**
-   * What the runtime's socket and the inbox ask of their runner, as methods of one object:
-   * closures would each cost an idle connection a function (and, under tsx's keepNames, a property
-   * array) for its whole life, and on Bun a closure made in an async function keeps its whole frame.
-   */
-  static readonly #Ports = class implements InboxOptions, SocketEvents {
-    readonly #runner: ConsumerRunner;
-    readonly guard: InboundGuard;
-    readonly relays: ReadonlySet<string>;
-
-    constructor(runner: ConsumerRunner, guard: InboundGuard, relays: ReadonlySet<string>) {
-      this.#runner = runner;
-      this.guard = guard;
-      this.relays = relays;
-    }
-
-    relay(message: Message): boolean {
-      return this.#runner.#relay(message);
-    }
-
-    relaysCaughtUp(): void {
-      this.#runner.#startTopics();
-    }
-
-    get consumer(): Consumer {
-      return this.#runner.consumer;
-    }
-
-    get queue(): SerialQueue {
-      return this.#runner.#queue;
-    }
-
-    get log(): ConnectionLog {
-      return this.#runner.#log;
-    }
-
-    handles(kind: "frame" | "message"): boolean {
-      return this.#runner.#handles(kind);
-    }
-
-    onRefused(code: number, reason: string): void {
-      this.#runner.#refuseClient(code, reason);
-    }
-
-    onFailed(method: string, error: unknown, type?: string): void {
-      this.#runner.#fail(method, error, type);
-    }
-
-    open(peer: Peer): void {
-      this.#runner.open(peer);
-    }
-
-    message(data: string | Uint8Array): void {
-      this.#runner.receive(data);
-    }
-
-    close(code: number): void {
-      this.#runner.closed(code);
-    }
-  };
-
-  /** The events a runtime reports this connection's socket to: open, message, close. */
-  get socketEvents(): SocketEvents {
-    return this.#ports;
+    this.#inbox = new Inbox(this);
   }
 
   /** Opens the consumer's channel, joins its groups, runs `connect()`; resolves once it decides. */
   start(): Promise<handshake.HandshakeDecision> {
-    this.#queue.push(async () => {
+    this.queue.push(async () => {
       try {
         this.#channelName = await this.channelLayer.newChannel();
         this.#inbox.open(this.channelLayer, this.#channelName);
         for (const group of this.consumer.groups) await this.groupAdd(group);
         await this.consumer.connect();
       } catch (error) {
-        this.#fail("connect", error);
+        this.onFailed("connect", error);
         return;
       }
       if (this.#state.phase === "connecting") {
-        this.#log.undecided();
+        this.log.undecided();
         this.#refuse(handshake.closedBeforeAccept());
       }
     });
@@ -183,8 +127,8 @@ export class ConsumerRunner implements Connection {
     const state = this.#state;
     if (state.phase === "accepted" || state.phase === "closing") {
       this.#socket.attach(peer);
-      this.#log.opened();
-      this.#startTopics();
+      this.log.opened();
+      this.relaysCaughtUp();
       if (state.phase === "closing") this.#closeSocket(state.close);
       return;
     }
@@ -252,15 +196,15 @@ export class ConsumerRunner implements Connection {
     const { phase } = this.#state;
     if (phase === "connecting") throw new ConsumerStateError(`${this.#name}.send() called before accept()`);
     if (phase !== "accepted") {
-      this.#log.droppedSend();
+      this.log.droppedSend();
       return;
     }
     const verdict = this.#socket.write(frame.text ?? frame.bytes);
     if (verdict === "close") {
       // The client stopped reading: close, and drop it if it does not read the close frame either.
-      this.#refuseClient(CloseCode.tryAgainLater, "client too slow");
+      this.onRefused(CloseCode.tryAgainLater, "client too slow");
       this.#socket.dropAfter(() => this.#end(CloseCode.tryAgainLater));
-    } else if (verdict === "drop" && this.#socket.droppedFrames === 1) this.#log.droppingFrames();
+    } else if (verdict === "drop" && this.#socket.droppedFrames === 1) this.log.droppingFrames();
   }
 
   close(options: CloseOptions): void {
@@ -280,27 +224,44 @@ export class ConsumerRunner implements Connection {
     return this.#groups.discard(group);
   }
 
-  /**
-   * Subscribes the open socket to its native topics, once nothing stands in the way: the class
-   * relays something, the runtime publishes, the policy allows it, and no relay still waits in the
-   * queue (a publish would overtake it; the inbox calls again when the last is out).
-   */
-  #startTopics(): void {
-    const peer = this.#socket.peer;
-    const { relays } = this.#ports;
-    if (this.#inbox.topics || !peer || !hasTopics(peer) || relays.size === 0 || !this.#nativeTopics) return;
-    if (this.#state.phase !== "accepted" || this.#inbox.relaysWaiting) return;
-    const topics = new RelayTopics(peer, relays);
-    for (const group of this.#groups.names) topics.join(group);
-    this.#inbox.topics = topics;
+  // --- what the inbox calls (InboxOptions) ------------------------------------------------------
+
+  /** What the queue still handles: frames sent before the client left too (as in Channels). */
+  handles(kind: "frame" | "message"): boolean {
+    const { phase } = this.#state;
+    return phase === "accepted" || (phase === "draining" && kind === "frame");
+  }
+
+  /** The client broke a limit: close with `code`, and say so in the log (it is the client's doing). */
+  onRefused(code: number, reason: string): void {
+    this.log.refusedClient(code, reason);
+    this.#requestClose({ code, reason });
+  }
+
+  /** A handler threw: log it, then end only this connection (1011, or HTTP 500 before accept). */
+  onFailed(method: string, error: unknown, type?: string): void {
+    this.log.failed(method, error, type);
+    if (this.#state.phase === "connecting") this.#refuse(handshake.failedConnect());
+    else this.#requestClose({ code: CloseCode.internalError, reason: "internal error" });
   }
 
   /** Writes a relayed message now; false while connecting, when it waits for its turn in the queue. */
-  #relay(message: Message): boolean {
+  relay(message: Message): boolean {
     const { phase } = this.#state;
     if (phase === "connecting") return false;
     if (phase === "accepted") this.send({ text: relayText(message) });
     return true;
+  }
+
+  /**
+   * Subscribes the open socket to its native topics, unless the policy keeps relays on the
+   * runner's path or the connection is no longer accepted; the inbox checks the rest.
+   */
+  relaysCaughtUp(): void {
+    const peer = this.#socket.peer;
+    if (peer && this.#nativeTopics && this.#state.phase === "accepted") {
+      this.#inbox.startTopics(peer, this.#groups.names);
+    }
   }
 
   get #name(): string {
@@ -312,12 +273,6 @@ export class ConsumerRunner implements Connection {
     const from = this.#state.phase;
     if (!canMove(from, next.phase)) throw new Error(`runner: illegal transition ${from} -> ${next.phase}`);
     this.#state = next;
-  }
-
-  /** What the queue still handles: frames sent before the client left too (as in Channels). */
-  #handles(kind: "frame" | "message"): boolean {
-    const { phase } = this.#state;
-    return phase === "accepted" || (phase === "draining" && kind === "frame");
   }
 
   /** Answers the handshake with a refusal; only while `connecting`. */
@@ -332,7 +287,7 @@ export class ConsumerRunner implements Connection {
   #requestClose(close: Close): void {
     if (this.#state.phase !== "accepted") return;
     this.#enter({ phase: "closing", close });
-    this.#leaveTopics();
+    this.#inbox.stopTopics();
     this.#closeSocket(close);
   }
 
@@ -340,27 +295,8 @@ export class ConsumerRunner implements Connection {
   #closeSocket(close: Close): void {
     const failure = this.#socket.close(close);
     if (!failure) return;
-    this.#log.failed("close", failure.error);
+    this.log.failed("close", failure.error);
     this.#end(close.code);
-  }
-
-  /** Nothing more is sent: published relays must stop too. */
-  #leaveTopics(): void {
-    this.#inbox.topics?.clear();
-    this.#inbox.topics = null;
-  }
-
-  /** The client broke a limit: close with `code`, and say so in the log (it is the client's doing). */
-  #refuseClient(code: number, reason: string): void {
-    this.#log.refusedClient(code, reason);
-    this.#requestClose({ code, reason });
-  }
-
-  /** A handler threw: log it, then end only this connection (1011, or HTTP 500 before accept). */
-  #fail(method: string, error: unknown, type?: string): void {
-    this.#log.failed(method, error, type);
-    if (this.#state.phase === "connecting") this.#refuse(handshake.failedConnect());
-    else this.#requestClose({ code: CloseCode.internalError, reason: "internal error" });
   }
 
   /** The connection is over, or given up on: queues `disconnect(code)`, once. */
@@ -372,18 +308,18 @@ export class ConsumerRunner implements Connection {
         ? DRAINING
         : { phase: "closed", close: state.phase === "closing" ? state.close : null },
     );
-    this.#log.ended(code);
+    this.log.ended(code);
     // Sends from here on are dropped: what was held for the socket is nobody's now.
     this.#socket.abandon();
-    this.#leaveTopics();
-    this.#queue.push(async () => {
+    this.#inbox.stopTopics();
+    this.queue.push(async () => {
       // Every frame queued before this task has been handled.
       if (this.#state.phase === "draining") this.#enter({ phase: "closed", close: null });
-      await this.#groups.leaveAll((group, error) => this.#log.failed(`groupDiscard(${group})`, error));
+      await this.#groups.leaveAll((group, error) => this.log.failed(`groupDiscard(${group})`, error));
       try {
         await this.consumer.disconnect(code);
       } catch (error) {
-        this.#log.failed("disconnect", error);
+        this.log.failed("disconnect", error);
       }
       this.#inbox.close();
       this.#socket.dispose();

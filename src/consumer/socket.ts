@@ -1,9 +1,9 @@
 /**
  * The runner's end of the socket: frames held until the runtime opens it, writes as flow control
- * rules them, and closes that cannot throw into the runner.
+ * rules them, closes that cannot throw into the runner, and the events the runtime reports.
  */
 
-import type { Peer } from "../adapters/runtime.ts";
+import type { Peer, SocketEvents } from "../adapters/runtime.ts";
 import { counters } from "../metrics/counters.ts";
 import type { Limits } from "../security/limits.ts";
 import { type Outbound, OutboundBuffer } from "./flow.ts";
@@ -111,5 +111,33 @@ export function closeLateSocket(peer: Peer, owed: Close | null): void {
     peer.close(owed?.code ?? 1001, owed?.reason ?? "");
   } catch {
     peer.terminate?.();
+  }
+}
+
+/** What the socket's events are handed to: the connection's runner. */
+export interface SocketOwner {
+  open(peer: Peer): void;
+  receive(data: string | Uint8Array): void;
+  closed(code: number): void;
+}
+
+/** What a runtime reports a connection's socket to, handed on to its runner (methods, not closures). */
+export class SocketEventsTo implements SocketEvents {
+  readonly #owner: SocketOwner;
+
+  constructor(owner: SocketOwner) {
+    this.#owner = owner;
+  }
+
+  open(peer: Peer): void {
+    this.#owner.open(peer);
+  }
+
+  message(data: string | Uint8Array): void {
+    this.#owner.receive(data);
+  }
+
+  close(code: number): void {
+    this.#owner.closed(code);
   }
 }
