@@ -22,6 +22,12 @@ export interface Peer {
   unsubscribe?(topic: string): void;
   /** The server's publish to the sockets subscribed to a topic; present with `subscribe`. */
   readonly publisher?: TopicPublisher;
+  /**
+   * Milliseconds the runtime spends writing one frame after the turn's JavaScript, when `send`
+   * only queues the write (Deno). The turn budget counts it (consumer/turns.ts); absent when
+   * `send` writes before it returns, inside the time the budget already measures.
+   */
+  readonly deferredWriteMs?: number;
 }
 
 /** A server's native publish: one call writes `text` to every socket subscribed to `topic`. */

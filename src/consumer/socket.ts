@@ -7,6 +7,7 @@ import type { Peer, SocketEvents } from "../adapters/runtime.ts";
 import { counters } from "../metrics/counters.ts";
 import type { Limits } from "../security/limits.ts";
 import { type Outbound, OutboundBuffer } from "./flow.ts";
+import { chargeTurn } from "./turns.ts";
 
 /** A close the server sends: code and reason. */
 export type Close = { code: number; reason: string };
@@ -58,9 +59,11 @@ export class SocketEnd {
   write(data: string | Uint8Array): Outbound {
     const peer = this.#peer;
     const verdict = this.#outbound.offer(data, peer ? peer.bufferedAmount : null);
-    if (verdict === "write") {
+    if (verdict === "write" && peer) {
       counters.framesOut++;
-      peer?.send(data);
+      peer.send(data);
+      // A runtime that writes after the turn (Deno): the turn's budget counts that writing too.
+      if (peer.deferredWriteMs) chargeTurn(peer.deferredWriteMs);
     }
     return verdict;
   }
