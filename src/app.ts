@@ -90,7 +90,8 @@ export function createApp(options: AppOptions): Hono {
     },
     {
       http: [
-        accessLog(logger),
+        // Below info, not even the timing: a request's line would be dropped anyway.
+        ...(logger.logs?.("info") === false ? [] : [accessLog(logger)]),
         // `*` allows any origin, so it must not also carry the user's cookies (credentials).
         corsPolicy(allowedOrigins?.includes("*") ?? false, (origin, c) =>
           allowOrigin(origin, c.req.header("host")),

@@ -15,6 +15,8 @@ export interface Logger {
   info(message: string, details?: Record<string, unknown>): void;
   warn(message: string, details?: Record<string, unknown>): void;
   error(message: string, details?: Record<string, unknown>): void;
+  /** Whether lines at `level` are written; a logger without it is taken to write every level. */
+  logs?(level: Level): boolean;
 }
 
 /** A level a line can have. */
@@ -31,6 +33,7 @@ export function createLogger(level: LogLevel = "info", format: LogFormat = "text
     print()(...render(at, message, details));
   };
   return {
+    logs: (level) => LOG_LEVELS.indexOf(level) >= threshold,
     debug: write("debug", () => console.debug),
     info: write("info", () => console.info),
     warn: write("warn", () => console.warn),

@@ -40,6 +40,34 @@ const upgradeHeaders = {
 class Echo extends Consumer {}
 
 describe("createApp() HTTP routes", () => {
+  it("logs one line per request at info, and builds none when the logger is above info", async () => {
+    const lines: Array<Record<string, unknown> | undefined> = [];
+    const record = (_: string, details?: Record<string, unknown>) => void lines.push(details);
+    const routes = [{ file: "items.ts", module: { GET: (c: Context) => c.text("ok") } }];
+    const logging = createApp({
+      manifest: { routes, consumers: [] },
+      runtime: null,
+      logger: { debug() {}, info: record, warn() {}, error() {}, logs: () => true },
+    });
+    await logging.request("/items");
+    expect(lines).toEqual([{ method: "GET", path: "/items", status: 200, durationMs: expect.any(Number) }]);
+
+    const quiet = createApp({
+      manifest: { routes, consumers: [] },
+      runtime: null,
+      logger: {
+        debug() {},
+        info: () => {
+          throw new Error("an info line was built");
+        },
+        warn() {},
+        error() {},
+        logs: (level) => level !== "debug" && level !== "info",
+      },
+    });
+    expect((await quiet.request("/items")).status).toBe(200);
+  });
+
   it("reaches GET and POST handlers of a file", async () => {
     const r = recorder();
     const app = appOf([{ file: "items.ts", module: { GET: r.handler("list"), POST: r.handler("create") } }]);

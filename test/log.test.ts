@@ -19,6 +19,18 @@ let restore = () => {};
 afterEach(() => restore());
 
 describe("createLogger()", () => {
+  it("says which levels it writes, so callers can skip building lines it would drop", () => {
+    const logger = createLogger("warn");
+    expect(["debug", "info", "warn", "error"].map((level) => logger.logs?.(level as "info"))).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
+    expect(createLogger("silent").logs?.("error")).toBe(false);
+    expect(createLogger("debug").logs?.("debug")).toBe(true);
+  });
+
   it("writes json lines that parse, with time, level, msg and the details", () => {
     const out = capture();
     restore = out.restore;

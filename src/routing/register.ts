@@ -39,10 +39,11 @@ export function registerRoutes(
   context: UpgradeContext,
   framework: FrameworkMiddleware = { http: [], sockets: [] },
 ): void {
-  // Views and consumers' middleware reach the layer as c.var.layer.
-  const provideLayer: MiddlewareHandler = async (c, next) => {
+  // Views and consumers' middleware reach the layer as c.var.layer. Middleware here hands on
+  // next()'s promise rather than awaiting it: no promise and microtask of its own per request.
+  const provideLayer: MiddlewareHandler = (c, next) => {
     c.set("layer", context.layer);
-    await next();
+    return next();
   };
   const sockets = new Hono({ strict: false });
   if (framework.onError) {
@@ -62,10 +63,9 @@ export function registerRoutes(
 
   app.use(provideLayer);
   // Upgrades leave the HTTP tree before any of its middleware (CORS included) runs.
-  app.use(async (c, next) => {
-    if (isWebSocketUpgrade(c)) return sockets.fetch(c.req.raw, c.env, executionContextOf(c));
-    await next();
-  });
+  app.use((c, next) =>
+    isWebSocketUpgrade(c) ? Promise.resolve(sockets.fetch(c.req.raw, c.env, executionContextOf(c))) : next(),
+  );
   if (framework.http.length > 0) app.use(...framework.http);
   useRootMiddleware(app, table.httpMiddleware);
   for (const route of table.http) mountHttpRoute(app, route);
