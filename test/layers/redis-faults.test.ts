@@ -123,6 +123,22 @@ describeWithRedis(
       expect(layer.size).toEqual({ channels: 0, groups: 0, memberships: 0, subscriptions: 0 });
     }, 15_000);
 
+    it("keeps a join ahead of the group send made after it, on a Redis that restarted without its scripts", async () => {
+      const layer = await layerFor(prefix());
+      await server()!.kill();
+      await server()!.restart();
+      expect(await until(() => layer.status === "up", 2000)).toBe(true);
+      // The group send's script is back in Redis's cache, the join's would not be: its call would
+      // send the source only once Redis said it was missing, and the send made after it overtook it.
+      await layer.groupSend("room", { type: "warm.up" });
+      await Promise.all([
+        layer.groupAdd("room", "worker.late"),
+        layer.groupSend("room", { type: "after.join" }),
+      ]);
+      expect(await layer.queued("worker.late")).toBe(1);
+      expect((await layer.receive("worker.late")).type).toBe("after.join");
+    }, 15_000);
+
     it("leaves no pub/sub subscription behind when a member leaves while Redis is down", async () => {
       const name = prefix();
       const layer = await layerFor(name);

@@ -6,16 +6,32 @@
  * the expiry with a pattern match and builds an entry by concatenation, never decoding a message.
  */
 import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
 import type { QueueConnections, RedisClient } from "./redis-queues.ts";
 
-/** A script sent once and then called by its SHA1. */
+/**
+ * A script sent once and then called by its SHA1. A call that finds it missing (a new or restarted
+ * Redis, SCRIPT FLUSH) sends the source after Redis said so, a round trip later, and a call made
+ * meanwhile may overtake it: so each connection loads every script as it becomes ready (`loadAll`).
+ */
 export class LuaScript {
+  /** Every script made, in every backplane: what `loadAll` sends. */
+  static readonly #all: LuaScript[] = [];
   readonly #source: string;
   readonly #sha: string;
 
   constructor(source: string) {
     this.#source = source;
     this.#sha = createHash("sha1").update(source).digest("hex");
+    LuaScript.#all.push(this);
+  }
+
+  /**
+   * Sends every script to a connection that just became ready, ahead of any call on it: a join
+   * and the group send after it then reach Redis in that order, even on a Redis that restarted.
+   */
+  static loadAll(redis: Redis): void {
+    for (const script of LuaScript.#all) redis.script("LOAD", script.#source).catch(() => {});
   }
 
   async run(redis: RedisClient, keys: string[], args: Array<string | number | Buffer>): Promise<unknown> {
