@@ -1,9 +1,9 @@
 /**
- * Group messages sent in the same turn of the event loop, carried to Redis as one script call. ioredis already
- * pipelines the commands of a tick into one write, but builds, tracks and answers each command on
- * its own: with a room of members each sending at once, about 350 commands per pipeline, that
- * bookkeeping was 40% of the server's CPU. One call carries them all; Redis runs the script's
- * loop in the order the sends were made, so the one order every process sees is unchanged.
+ * Group messages sent in the same turn of the event loop, carried to Redis as one script call.
+ * ioredis already pipelines a turn's commands into one write, but builds, tracks and answers each
+ * command on its own: with a room of members each sending at once, about 350 commands per
+ * pipeline, that bookkeeping was 40% of the server's CPU. One call carries them all; Redis runs the
+ * script's loop in the order the sends were made, so the one order every process sees is unchanged.
  *
  * The sends of a batch settle together, once Redis ran the call: each with its own outcome (the
  * script notes a message it could not carry on the message's entry), or all with the call's error

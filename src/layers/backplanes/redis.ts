@@ -74,7 +74,7 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
     this.#batcher.flush();
   }
 
-  /** One script call for a tick's group messages (group-send-batch.ts). */
+  /** One script call for a turn's group messages (group-send-batch.ts). */
   async #sendBatch(entries: GroupSendEntry[]): Promise<void> {
     const now = this.now();
     const keys = new Array<string>(entries.length);
