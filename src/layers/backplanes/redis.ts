@@ -4,7 +4,7 @@
  * - A group with members in this process is a pub/sub subscription: `groupSend` publishes the
  *   msgpack message once, and each subscribed process fans out to its members. Members stored in
  *   Redis (plain channels, or another process's channels added from here) get the message queued
- *   by the same Lua script, which takes all the group messages of a tick in one call
+ *   by the same Lua script, which takes all the group messages of a turn in one call
  *   (group-send-batch.ts).
  * - `send` to a plain channel queues on its Redis list (workers `receive()` it); to another
  *   process's channel, on that process's inbox list, which the process drains in batches.
