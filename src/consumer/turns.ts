@@ -63,6 +63,9 @@ export function turnClock(): number | null {
  * what the queues did in it (Deno writes sent frames then), which the clock cannot see.
  */
 export function chargeTurn(ms: number): void {
+  // A write before any queue ran this turn (a relay from a pub/sub message) opens the turn's clock:
+  // its charge belongs to this turn, which resets it when it ends.
+  if (turnStarted < 0) turnClock();
   charged += ms;
 }
 

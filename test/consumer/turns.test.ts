@@ -50,6 +50,17 @@ describe("the turn budget", () => {
     expect(turnClock()).toBeNull();
   });
 
+  it("counts a write made before any queue ran in the turn (a relay from a pub/sub message)", async () => {
+    const socket = new SocketEnd(DEFAULT_LIMITS);
+    const deno = peer(1);
+    socket.attach(deno);
+    await nextTurn();
+    for (let frame = 0; frame < TURN_BUDGET_MS + 1; frame++) socket.write(`frame ${frame}`);
+    expect(turnClock()).toBeNull();
+    await nextTurn();
+    expect(turnClock()).not.toBeNull();
+  });
+
   it("charges nothing for a runtime that writes inside send (Bun, Node): the clock already saw it", async () => {
     const socket = new SocketEnd(DEFAULT_LIMITS);
     const bun = peer();

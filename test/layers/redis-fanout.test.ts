@@ -192,6 +192,19 @@ describeWithRedis(
       expect((await process.receive("worker.joining")).type).toBe("after.join");
     });
 
+    it("carries a group send made just before close()", async () => {
+      const prefix = `close-${crypto.randomUUID()}`;
+      const closing = new RedisChannelLayer({ url: url(), prefix });
+      await waitUntilUp(closing);
+      const reader = await layer(prefix);
+      await reader.groupAdd("room", "worker.last");
+      const sent = closing.groupSend("room", { type: "last.word" });
+      await new Promise((resolve) => setImmediate(resolve)); // the batch is handed on, not yet written
+      await closing.close();
+      await sent;
+      expect(await reader.queued("worker.last")).toBe(1);
+    });
+
     it("fails a message Redis refuses on its own; the rest of its batch goes through", async () => {
       const prefix = `refused-${crypto.randomUUID()}`;
       const sender = await layer(prefix);

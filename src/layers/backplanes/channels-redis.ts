@@ -21,7 +21,7 @@ import { groupMembersScript, groupSendScript, sendScript } from "./channels-redi
 import { assertNoDestination, deserialize, serialize, type Wire } from "./channels-redis-wire.ts";
 import { Fernet } from "./fernet.ts";
 import { RedisConnections } from "./redis-connections.ts";
-import { acquireLease, releaseLease } from "./redis-scripts.ts";
+import { acquireLease, groupAddScript, releaseLease } from "./redis-scripts.ts";
 
 /** Options of the channels_redis wire backplane. */
 export interface ChannelsRedisBackplaneOptions extends LayerOptions {
@@ -142,8 +142,10 @@ export class ChannelsRedisBackplane implements Backplane {
 
   async groupAdd(group: string, channel: string): Promise<void> {
     const key = this.#groupKey(group);
+    // A script, not MULTI: ioredis writes a MULTI at once, ahead of the group sends it still holds
+    // in its auto-pipeline, and a join would overtake them.
     await this.#redis.call(() =>
-      this.#redis.command.multi().zadd(key, this.#nextScore(), channel).expire(key, this.#groupExpiry).exec(),
+      groupAddScript.run(this.#redis.command, [key], [channel, this.#nextScore(), this.#groupExpiry * 1000]),
     );
   }
 

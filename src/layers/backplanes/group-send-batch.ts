@@ -7,8 +7,9 @@
  *
  * The sends of a batch settle together, once Redis ran the call: each with its own outcome (the
  * script notes a message it could not carry on the message's entry), or all with the call's error
- * if Redis never ran it. A batch is bounded in messages and bytes, so one call never makes Redis
- * run a long script or read a huge command; past either bound it goes at once and a new one starts.
+ * if Redis never ran it. A batch is bounded in messages and bytes (past either bound it goes at
+ * once and a new one starts), so Redis never reads a huge command; its script's time also grows
+ * with the members stored in Redis (plain channels, other processes' channels) of each group.
  */
 import { setImmediate } from "node:timers";
 
@@ -50,6 +51,8 @@ class Batch {
 export class GroupSendBatcher {
   readonly #send: SendBatch;
   #batch: Batch | null = null;
+  /** Batches handed to `send` and not settled yet. */
+  readonly #inFlight = new Set<Promise<void>>();
   readonly #flush = () => this.flush();
 
   constructor(send: SendBatch) {
@@ -61,9 +64,9 @@ export class GroupSendBatcher {
     let batch = this.#batch;
     if (batch === null) {
       batch = this.#batch = new Batch();
-      // When ioredis writes its pipelines: after the I/O callbacks of this turn of the event loop,
-      // so one call takes every room's messages of the turn (about 40 a call when sent at the
-      // end of each tick instead).
+      // After the I/O callbacks of this turn of the event loop, so one call takes every room's
+      // messages of the turn (about 40 a call when sent at the end of each tick instead); ioredis
+      // writes it with its pipeline, one turn later.
       setImmediate(this.#flush);
     }
     batch.entries.push(entry);
@@ -80,6 +83,28 @@ export class GroupSendBatcher {
     const batch = this.#batch;
     if (batch === null) return;
     this.#batch = null;
-    this.#send(batch.entries).then(batch.resolve, batch.reject);
+    const sent = this.#send(batch.entries);
+    this.#inFlight.add(batch.done);
+    sent.then(batch.resolve, batch.reject);
+    batch.done.then(
+      () => this.#inFlight.delete(batch.done),
+      () => this.#inFlight.delete(batch.done),
+    );
+  }
+
+  /**
+   * Sends what is collected and waits until every batch handed on has settled, `ms` at most: what
+   * was sent before a close is carried before the connection goes (ioredis writes a flushed batch
+   * one turn later, with its pipeline).
+   */
+  async settle(ms: number): Promise<void> {
+    this.flush();
+    if (this.#inFlight.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    await Promise.race([Promise.allSettled([...this.#inFlight]), bound]);
+    clearTimeout(timer);
   }
 }

@@ -17,7 +17,7 @@ import { capacityLookup, processOf } from "../rules.ts";
 import type { Backplane, BackplaneReceiver } from "./backplane.ts";
 import { decodeEntry, encodeEntry, fromWire, toWire } from "./redis-entries.ts";
 import { drainInbox, type QueueConnections, receiveFromList } from "./redis-queues.ts";
-import { acquireLease, groupAddScript, releaseLease, sendScript } from "./redis-scripts.ts";
+import { acquireLease, releaseLease, sendScript } from "./redis-scripts.ts";
 
 /**
  * Messages a process's inbox (every channel of its consumers, sent from other processes) may
@@ -81,6 +81,15 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
     this.redis = connect((channel, payload) => this.#onGroupMessage(channel, payload));
   }
 
+  /**
+   * Stores `channel` in the group set at `key` and renews the set's expiry, in one step. MULTI here,
+   * on a connection that writes each command as it is made; a backplane whose connection
+   * auto-pipelines (the single Redis) uses a script instead (see `groupAddScript`).
+   */
+  protected addMembership(key: string, channel: string): Promise<unknown> {
+    return this.redis.command.multi().zadd(key, this.now(), channel).pexpire(key, this.groupExpiryMs).exec();
+  }
+
   /** The key (or pub/sub channel) of `name` of this `kind`. */
   protected abstract key(kind: KeyKind, name: string): string;
   /** The group a pub/sub channel from `key("gpub", group)` is for; null if it is not one. */
@@ -88,10 +97,12 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
   abstract groupSend(group: string, message: Message): Promise<void>;
   abstract flush(): Promise<void>;
   /**
-   * Called before every other command on the command connection: a backplane that holds group
-   * messages back to send them together sends them now, so commands reach Redis in call order.
+   * Called before every command the layer makes on the command connection: a backplane that holds
+   * group messages back to send them together sends them now, so commands reach Redis in call order.
    */
   protected beforeCommand(): void {}
+  /** Called by `close()` before the connections go: a backplane that holds messages back sends them. */
+  protected async beforeClose(): Promise<void> {}
 
   get status(): LayerStatus {
     return this.redis.status;
@@ -121,9 +132,7 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
   async groupAdd(group: string, channel: string): Promise<void> {
     const key = this.key("group", group);
     this.beforeCommand();
-    await this.redis.call(() =>
-      groupAddScript.run(this.redis.command, [key], [channel, this.now(), this.groupExpiryMs]),
-    );
+    await this.redis.call(() => this.addMembership(key, channel));
   }
 
   async groupDiscard(group: string, channel: string): Promise<void> {
@@ -158,7 +167,7 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
   }
 
   async close(): Promise<void> {
-    this.beforeCommand();
+    await this.beforeClose();
     this.redis.close();
   }
 

@@ -10,9 +10,10 @@ import type { Redis } from "ioredis";
 import type { QueueConnections, RedisClient } from "./redis-queues.ts";
 
 /**
- * A script sent once and then called by its SHA1. A call that finds it missing (a new or restarted
- * Redis, SCRIPT FLUSH) sends the source after Redis said so, a round trip later, and a call made
- * meanwhile may overtake it: so each connection loads every script as it becomes ready (`loadAll`).
+ * A script sent once and then called by its SHA1. A call that finds it missing sends the source
+ * after Redis said so, a round trip later, and a call made meanwhile may overtake it: so each
+ * connection loads every script as it becomes ready (`loadAll`), which covers a new or restarted
+ * Redis. A SCRIPT FLUSH while connected still opens that window, once per script.
  */
 export class LuaScript {
   /** Every script made, in every backplane: what `loadAll` sends. */

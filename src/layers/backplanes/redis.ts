@@ -17,9 +17,9 @@ import { LayerUnavailableError } from "../../errors.ts";
 import { LAYER_DEFAULTS, type Message } from "../layer.ts";
 import { GroupSendBatcher, type GroupSendEntry } from "./group-send-batch.ts";
 import { INBOX_CAPACITY, type KeyKind, ListBackplane, type ListBackplaneOptions } from "./list-backplane.ts";
-import { RedisConnections } from "./redis-connections.ts";
+import { COMMAND_TIMEOUT_MS, RedisConnections } from "./redis-connections.ts";
 import { toWire } from "./redis-entries.ts";
-import { globToLuaPattern, groupSendScript } from "./redis-scripts.ts";
+import { globToLuaPattern, groupAddScript, groupSendScript } from "./redis-scripts.ts";
 
 export { INBOX_CAPACITY };
 
@@ -69,9 +69,19 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
     if (entry.error) throw entry.error;
   }
 
+  /** A script, not MULTI: ioredis writes a MULTI at once, ahead of its auto-pipeline. */
+  protected override addMembership(key: string, channel: string): Promise<unknown> {
+    return groupAddScript.run(this.redis.command, [key], [channel, this.now(), this.groupExpiryMs]);
+  }
+
   /** A command sent after group messages must reach Redis after them: they go first. */
   protected override beforeCommand(): void {
     this.#batcher.flush();
+  }
+
+  /** Group messages sent before `close()` are carried first (bounded by the command timeout). */
+  protected override async beforeClose(): Promise<void> {
+    await this.#batcher.settle(COMMAND_TIMEOUT_MS);
   }
 
   /** One script call for a turn's group messages (group-send-batch.ts). */
