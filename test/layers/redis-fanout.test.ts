@@ -7,7 +7,7 @@ import { afterEach, expect, it } from "bun:test";
 import Redis from "ioredis";
 import { LayerUnavailableError } from "../../src/errors.ts";
 import { BATCH_MESSAGES } from "../../src/layers/backplanes/group-send-batch.ts";
-import type { ChannelSink, Message } from "../../src/layers/layer.ts";
+import type { Message } from "../../src/layers/layer.ts";
 import { waitUntilUp } from "../../src/layers/layer.ts";
 import { RedisChannelLayer, type RedisLayerOptions } from "../../src/layers/redis.ts";
 import { describeWithRedis } from "../_support/redis.ts";
@@ -46,16 +46,25 @@ describeWithRedis(
     async function members(receiver: RedisChannelLayer, group: string, count: number) {
       const inbox: Message[] = [];
       for (let i = 0; i < count; i++) {
-        const channel = await receiver.newChannel();
-        const sink: ChannelSink = { push: (message) => void inbox.push(message), backlog: 0 };
-        receiver.listen(channel, sink);
+        const channel = await listening(receiver, inbox);
         await receiver.groupAdd(group, channel);
       }
       return async (total: number) => {
-        const deadline = Date.now() + 5000;
-        while (inbox.length < total && Date.now() < deadline) await Bun.sleep(5);
+        await until(() => inbox.length >= total);
         return inbox.length;
       };
+    }
+
+    /** A new local channel of `receiver` whose messages land in `arrived`. */
+    async function listening(receiver: RedisChannelLayer, arrived: Message[]): Promise<string> {
+      const channel = await receiver.newChannel();
+      receiver.listen(channel, { push: (message) => void arrived.push(message), backlog: 0 });
+      return channel;
+    }
+
+    async function until(done: () => boolean, ms = 5000): Promise<void> {
+      const deadline = Date.now() + ms;
+      while (!done() && Date.now() < deadline) await Bun.sleep(5);
     }
 
     it.each([1, 100, 1000])(
@@ -138,18 +147,12 @@ describeWithRedis(
       return (await commandCalls(client)).evalsha ?? 0;
     }
 
-    async function until(done: () => boolean, ms = 5000): Promise<void> {
-      const deadline = Date.now() + ms;
-      while (!done() && Date.now() < deadline) await Bun.sleep(5);
-    }
-
     it("carries a turn's sends in as few calls as its bound allows, delivered in the order they were sent", async () => {
       const prefix = `batch-${crypto.randomUUID()}`;
       const sender = await layer(prefix);
       const receiver = await layer(prefix);
       const arrived: Message[] = [];
-      const channel = await receiver.newChannel();
-      receiver.listen(channel, { push: (message) => void arrived.push(message), backlog: 0 });
+      const channel = await listening(receiver, arrived);
       for (const group of ["a", "b", "c"]) await receiver.groupAdd(group, channel);
       await sender.groupSend("a", { type: "warm.up" }); // loads the script on the server
       await until(() => arrived.length === 1);
@@ -210,8 +213,7 @@ describeWithRedis(
       const sender = await layer(prefix);
       const receiver = await layer(prefix);
       const arrived: Message[] = [];
-      const channel = await receiver.newChannel();
-      receiver.listen(channel, { push: (message) => void arrived.push(message), backlog: 0 });
+      const channel = await listening(receiver, arrived);
       await receiver.groupAdd("fine", channel);
       // Something else wrote a plain string where the group's stored set belongs.
       await admin().set(`${prefix}:group:broken`, "not a sorted set");
