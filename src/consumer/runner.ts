@@ -219,8 +219,9 @@ export class ConsumerRunner implements Connection, InboxOptions {
     this.#inbox.topics?.join(group);
   }
 
+  // Leaving needs no word to the topics here: the layer tells the inbox (`left`) when it takes the
+  // channel out of the group, and until then the group's messages reach it either way.
   groupDiscard(group: string): Promise<void> {
-    this.#inbox.topics?.leave(group);
     return this.#groups.discard(group);
   }
 
