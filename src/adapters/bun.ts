@@ -1,7 +1,7 @@
 /** Bun adapter: `Bun.serve` with its built-in WebSocket server. */
 import type { Server as BunServer, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Context, Hono } from "hono";
-import { type HoldHooks, releaseHeldFrames, TurnGate } from "./coalesce.ts";
+import { releaseHeldFrames, TurnGate } from "./coalesce.ts";
 import type {
   Peer,
   Runtime,
@@ -61,19 +61,18 @@ function publisherOf(server: BunServer<SocketData>): TopicPublisher {
 }
 
 /**
- * A class, not an object of closures: an idle connection keeps one object for its peer. Its gate's
- * hooks are its own hold/release/heldBytes; what it does on each call is unchanged.
+ * A class, not an object of closures: an idle connection keeps one object for its peer, which is
+ * its own turn gate too. What it holds is a list made when it first holds.
  */
-class BunPeer implements Peer, HoldHooks {
+class BunPeer extends TurnGate implements Peer {
   readonly #ws: BunSocket;
-  readonly #gate: TurnGate;
   readonly publisher: TopicPublisher | undefined;
-  #held: Array<string | Uint8Array> = [];
+  #held: Array<string | Uint8Array> | null = null;
   #heldBytes = 0;
 
   constructor(ws: BunSocket, publisher?: TopicPublisher) {
+    super();
     this.#ws = ws;
-    this.#gate = new TurnGate(this);
     this.publisher = publisher;
   }
 
@@ -86,20 +85,20 @@ class BunPeer implements Peer, HoldHooks {
   }
 
   send(data: string | Uint8Array): void {
-    const gate = this.#gate;
-    gate.beforeWrite();
-    if (!gate.holding) return void this.#ws.send(data);
+    this.beforeWrite();
+    if (!this.holding) return void this.#ws.send(data);
+    this.#held ??= [];
     this.#held.push(data);
     this.#heldBytes += typeof data === "string" ? data.length : data.byteLength;
   }
 
   close(code: number, reason: string): void {
-    this.#gate.release(); // what was sent before the close goes out before it
+    this.releaseHeld(); // what was sent before the close goes out before it
     this.#ws.close(code, reason);
   }
 
   terminate(): void {
-    this.#held = []; // nobody will read them
+    this.#held = null; // nobody will read them
     this.#heldBytes = 0;
     this.#ws.terminate();
   }
@@ -109,20 +108,21 @@ class BunPeer implements Peer, HoldHooks {
     return this.#ws.getBufferedAmount() + this.#heldBytes;
   }
 
-  hold(): void {}
+  protected holdFrames(): void {}
 
-  release(): void {
+  protected writeHeld(): void {
     const frames = this.#held;
     const ws = this.#ws;
-    this.#held = [];
+    this.#held = null;
     this.#heldBytes = 0;
+    if (!frames) return;
     // A socket the client closed meanwhile drops these sends, as it would have dropped them one by one.
     ws.cork(() => {
       for (const data of frames) ws.send(data);
     });
   }
 
-  heldBytes(): number {
+  protected heldBytes(): number {
     return this.#heldBytes;
   }
 }
@@ -134,10 +134,10 @@ function socketHandlers(publisher: { current?: TopicPublisher }): WebSocketHandl
       ws.data.open(bunPeer(ws, publisher.current));
     },
     message(ws, message) {
-      ws.data.message(typeof message === "string" ? message : toBytes(message));
+      ws.data.receive(typeof message === "string" ? message : toBytes(message));
     },
-    close(ws, code, reason) {
-      ws.data.close(reportedCloseCode(code), reason);
+    close(ws, code) {
+      ws.data.closed(reportedCloseCode(code));
     },
   };
 }

@@ -20,8 +20,8 @@
  * later, in fewer, larger writes. A socket that gets one frame per burst (a large room, one message
  * at a time) is written at once.
  *
- * Each adapter says how to hold and release (Bun: a list written inside `ws.cork()`; Node: cork
- * and uncork the TCP socket).
+ * Each adapter's peer is a `TurnGate` and says how to hold and release (Bun: a list written inside
+ * `ws.cork()`; Node: cork and uncork the TCP socket).
  */
 
 /** Longest a frame is held during a burst: a bound on the latency coalescing adds. */
@@ -76,7 +76,7 @@ function endTurn(): void {
 /** One socket's failing write must not keep every other socket's frames held. */
 function releaseQuietly(gate: TurnGate): void {
   try {
-    gate.release();
+    gate.releaseHeld();
   } catch {
     // The socket broke under us: its close event ends its connection.
   }
@@ -101,26 +101,21 @@ export function noteDeferredTurn(): void {
   deferredThisTurn = true;
 }
 
-/** How an adapter holds a socket's frames and lets them go. */
-export interface HoldHooks {
-  /** Frames from now on wait. */
-  hold(): void;
-  /** Writes what was held, in order, in as few system calls as the runtime allows. */
-  release(): void;
-  /** Bytes held so far. */
-  heldBytes(): number;
-}
-
-/** One socket's gate: tells its adapter, frame by frame, whether to write now or to hold. */
-export class TurnGate {
-  readonly #hooks: HoldHooks;
+/**
+ * One socket's gate: decides, frame by frame, whether to write now or to hold. An adapter's peer
+ * extends it and says how to hold and release: one object per socket, not a peer and a gate.
+ */
+export abstract class TurnGate {
   #lastTurn = -1;
   #holding = false;
   #heldSince = 0;
 
-  constructor(hooks: HoldHooks) {
-    this.#hooks = hooks;
-  }
+  /** Frames from now on wait. */
+  protected abstract holdFrames(): void;
+  /** Writes what was held, in order, in as few system calls as the runtime allows. */
+  protected abstract writeHeld(): void;
+  /** Bytes held so far. */
+  protected abstract heldBytes(): number;
 
   /** Whether frames are being held. */
   get holding(): boolean {
@@ -139,19 +134,19 @@ export class TurnGate {
     if (first && !streaming && ++socketsThisTurn <= FANOUT_SOCKETS) return;
     this.#holding = true;
     this.#heldSince = performance.now();
-    this.#hooks.hold();
+    this.holdFrames();
     holding.push(this);
   }
 
   /** Whether held frames must go out at this end of turn even though the burst goes on. */
   due(now: number): boolean {
-    return now - this.#heldSince >= HOLD_MAX_MS || this.#hooks.heldBytes() >= HOLD_MAX_BYTES;
+    return now - this.#heldSince >= HOLD_MAX_MS || this.heldBytes() >= HOLD_MAX_BYTES;
   }
 
   /** Writes the held frames now (before a close frame, which must come after them). */
-  release(): void {
+  releaseHeld(): void {
     if (!this.#holding) return;
     this.#holding = false;
-    this.#hooks.release();
+    this.writeHeld();
   }
 }

@@ -53,14 +53,14 @@ function onOpen(this: WebSocket): void {
 }
 
 function onMessage(this: WebSocket, event: MessageEvent): void {
-  (this as EventfulSocket)[EVENTS].message(
+  (this as EventfulSocket)[EVENTS].receive(
     typeof event.data === "string" ? event.data : toBytes(event.data as ArrayBuffer),
   );
 }
 
 // A dropped TCP connection closes with code 0 here (1006 on Bun and Node): report it as 1006.
 function onClose(this: WebSocket, event: CloseEvent): void {
-  (this as EventfulSocket)[EVENTS].close(reportedCloseCode(event.code), event.reason);
+  (this as EventfulSocket)[EVENTS].closed(reportedCloseCode(event.code));
 }
 
 /**

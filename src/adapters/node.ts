@@ -8,7 +8,7 @@ import type { Duplex } from "node:stream";
 import { type HttpBindings, serve as nodeServe } from "@hono/node-server";
 import type { Context, Hono } from "hono";
 import { type WebSocket, WebSocketServer } from "ws";
-import { type HoldHooks, TurnGate } from "./coalesce.ts";
+import { TurnGate } from "./coalesce.ts";
 import {
   appendHeaderLines,
   refuse,
@@ -64,30 +64,27 @@ export function nodePeer(ws: NodeSocket): Peer {
 
 /**
  * A class, not an object of closures: an idle connection keeps one object for its peer (the
- * closures, under tsx's keepNames, each kept a property array too). Its gate's hooks are its own
- * hold/release/heldBytes; what it does on each call is unchanged.
+ * closures, under tsx's keepNames, each kept a property array too), which is its own turn gate too.
  */
-class NodePeer implements Peer, HoldHooks {
+class NodePeer extends TurnGate implements Peer {
   readonly #ws: NodeSocket;
   readonly #tcp: { cork(): void; uncork(): void } | undefined;
-  readonly #gate: TurnGate;
   #heldBytes = 0;
 
   constructor(ws: NodeSocket) {
+    super();
     this.#ws = ws;
     this.#tcp = (ws as { _socket?: { cork(): void; uncork(): void } })._socket;
-    this.#gate = new TurnGate(this);
   }
 
   send(data: string | Uint8Array): void {
-    const gate = this.#gate;
-    gate.beforeWrite();
-    if (gate.holding) this.#heldBytes += typeof data === "string" ? data.length : data.byteLength;
+    this.beforeWrite();
+    if (this.holding) this.#heldBytes += typeof data === "string" ? data.length : data.byteLength;
     this.#ws.send(data);
   }
 
   close(code: number, reason: string): void {
-    this.#gate.release(); // the close frame follows what was sent before it, and is not held
+    this.releaseHeld(); // the close frame follows what was sent before it, and is not held
     this.#ws.close(code, reason);
   }
 
@@ -100,16 +97,16 @@ class NodePeer implements Peer, HoldHooks {
     return this.#ws.bufferedAmount;
   }
 
-  hold(): void {
+  protected holdFrames(): void {
     this.#tcp?.cork();
   }
 
-  release(): void {
+  protected writeHeld(): void {
     this.#heldBytes = 0;
     this.#tcp?.uncork();
   }
 
-  heldBytes(): number {
+  protected heldBytes(): number {
     return this.#heldBytes;
   }
 }
@@ -118,11 +115,11 @@ function ignore(): void {}
 
 // Shared listeners: each finds its connection's events on the socket (`this`).
 function onMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-  (this as EventfulSocket)[EVENTS].message(isBinary ? bytesOf(data) : String(data));
+  (this as EventfulSocket)[EVENTS].receive(isBinary ? bytesOf(data) : String(data));
 }
 
-function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  (this as EventfulSocket)[EVENTS].close(reportedCloseCode(code), reason.toString());
+function onClose(this: WebSocket, code: number): void {
+  (this as EventfulSocket)[EVENTS].closed(reportedCloseCode(code));
 }
 
 /** A binary frame's bytes, copied out of ws's buffers (as @hono/node-server handed them over). */
@@ -171,7 +168,7 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
     if (!accepted) return refuse(socket, response.status, response.headers);
     // Accepted: exactly one of open() and close() reaches the connection, now.
     const { events } = accepted;
-    if (socket.destroyed) return events.close(1006, "");
+    if (socket.destroyed) return events.closed(1006);
     let opened = false;
     completing = { accepted, headers: response.headers };
     try {
@@ -188,7 +185,7 @@ async function serve(app: Hono, options: ServeOptions): Promise<Server> {
       completing = null;
     }
     // ws refused the handshake (and answered it), or the client was already half gone.
-    if (!opened) events.close(1006, "");
+    if (!opened) events.closed(1006);
   };
   server.on("upgrade", (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Nothing above should throw; if it does, this connection ends, not the process.

@@ -41,11 +41,17 @@ export interface Client {
   port: number;
 }
 
-/** Socket events an adapter reports for one upgraded connection. */
+/**
+ * Socket events an adapter reports for one upgraded connection (to its consumer runner, which
+ * implements them itself: no object per connection in between).
+ */
 export interface SocketEvents {
+  /** The socket is open; `peer` writes to it. */
   open(peer: Peer): void;
-  message(data: string | Uint8Array): void;
-  close(code: number, reason: string): void;
+  /** A frame arrived from the client. */
+  receive(data: string | Uint8Array): void;
+  /** The socket is gone, however it ended: the close code as the runtime reported it. */
+  closed(code: number): void;
 }
 
 /** How the handshake response should look. */

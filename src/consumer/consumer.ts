@@ -22,23 +22,16 @@ export interface Connection {
   groupDiscard(group: string): Promise<void>;
 }
 
-// Keyed by any consumer, whatever its message map.
-const connections = new WeakMap<object, Connection>();
+/** Set by the Consumer class itself, the one place that can reach its private field. */
+let bind: (consumer: Consumer, connection: Connection) => void;
 
 /** @internal Links a consumer to the connection it speaks through; the runner calls it once. */
-export function bindConnection(consumer: object, connection: Connection): void {
-  connections.set(consumer, connection);
+export function bindConnection(consumer: Consumer, connection: Connection): void {
+  bind(consumer, connection);
 }
 
-function connectionOf(consumer: object): Connection {
-  const connection = connections.get(consumer);
-  if (!connection) {
-    throw new ConsumerStateError(
-      `${consumer.constructor.name} is not connected. Consumers are created by the server or a WebsocketCommunicator, not with new.`,
-    );
-  }
-  return connection;
-}
+/** A consumer's groups until its class declares some: shared, so frozen. */
+const NO_GROUPS: readonly string[] = Object.freeze([]);
 
 /**
  * Base class of WebSocket consumers. `Events` maps the message types this consumer sends to
@@ -59,7 +52,15 @@ export class Consumer<Events extends MessageMap = MessageMap> {
   /** The request this connection came from. */
   readonly scope: Scope;
   /** Groups joined before `connect()` and left before `disconnect()`. */
-  groups: readonly string[] = [];
+  groups: readonly string[] = NO_GROUPS;
+  /** What this consumer speaks through; private, so no field of a subclass can clash with it. */
+  #connection: Connection | null = null;
+
+  static {
+    bind = (consumer, connection) => {
+      consumer.#connection = connection;
+    };
+  }
 
   constructor(scope: Scope) {
     this.scope = scope;
@@ -78,7 +79,7 @@ export class Consumer<Events extends MessageMap = MessageMap> {
 
   /** Completes the handshake. Only valid before the handshake is decided. */
   async accept(options: AcceptOptions = {}): Promise<void> {
-    connectionOf(this).accept(options);
+    this.#connected.accept(options);
   }
 
   /**
@@ -87,7 +88,7 @@ export class Consumer<Events extends MessageMap = MessageMap> {
    */
   send(frame: Frame): Promise<void> {
     try {
-      connectionOf(this).send(frame);
+      this.#connected.send(frame);
       return SENT;
     } catch (error) {
       return Promise.reject(error);
@@ -99,12 +100,12 @@ export class Consumer<Events extends MessageMap = MessageMap> {
    * 4400-4499 the matching HTTP status (`close({ code: 4401 })` answers 401).
    */
   async close(options: CloseOptions = {}): Promise<void> {
-    connectionOf(this).close(options);
+    this.#connected.close(options);
   }
 
   /** This connection's unique channel: other code can `send()` to it through the layer. */
   get channelName(): string {
-    return connectionOf(this).channelName;
+    return this.#connected.channelName;
   }
 
   /**
@@ -112,17 +113,27 @@ export class Consumer<Events extends MessageMap = MessageMap> {
    * `Consumer<ChatEvents>` stop being a `Consumer`. `groupSend` is the typed path.
    */
   get channelLayer(): ChannelLayer {
-    return connectionOf(this).channelLayer;
+    return this.#connected.channelLayer;
   }
 
   /** Joins a group; it is left automatically when the connection ends. */
   async groupAdd(group: string): Promise<void> {
-    await connectionOf(this).groupAdd(group);
+    await this.#connected.groupAdd(group);
   }
 
   /** Leaves a group. */
   async groupDiscard(group: string): Promise<void> {
-    await connectionOf(this).groupDiscard(group);
+    await this.#connected.groupDiscard(group);
+  }
+
+  get #connected(): Connection {
+    const connection = this.#connection;
+    if (!connection) {
+      throw new ConsumerStateError(
+        `${this.constructor.name} is not connected. Consumers are created by the server or a WebsocketCommunicator, not with new.`,
+      );
+    }
+    return connection;
   }
 
   /** Sends a message to every member of a group; each runs the handler named after its `type`. */

@@ -26,6 +26,9 @@ import { noteCopy } from "./shared-json.ts";
 /** What an inbox needs from its connection. */
 export interface InboxOptions {
   consumer: Consumer;
+  /** The layer the connection's channel is on, and the channel's name once it has one. */
+  readonly channelLayer: ChannelLayer;
+  readonly channelName: string;
   /** The connection's queue, shared with its own tasks (connect, disconnect). */
   queue: SerialQueue;
   /** Flow control for the client's frames. */
@@ -56,7 +59,8 @@ export class Inbox implements ChannelSink {
   #backlog = 0;
   /** Relayed messages waiting in the queue (pushed before the handshake was decided). */
   #queuedRelays = 0;
-  #stop: (() => void) | null = null;
+  /** How the channel is let go: the layer's `unlisten`, or the stop of a `receive()` loop. */
+  #stop: (() => void) | "unlisten" | null = null;
 
   constructor(options: InboxOptions) {
     this.#options = options;
@@ -139,10 +143,12 @@ export class Inbox implements ChannelSink {
     return this.#options.handles("message") ? this.#dispatch(started, message) : undefined;
   }
 
-  /** Starts delivering `channel`'s messages from `layer`. */
-  open(layer: ChannelLayer, channel: string): void {
+  /** Starts delivering the connection's channel's messages from its layer. */
+  open(): void {
+    const { channelLayer: layer, channelName: channel } = this.#options;
     if (canListen(layer)) {
-      this.#stop = layer.listen(channel, this);
+      layer.listen(channel, this);
+      this.#stop = "unlisten";
       return;
     }
     const deliver = (message: Message) =>
@@ -154,8 +160,12 @@ export class Inbox implements ChannelSink {
 
   /** Stops delivery; a pending `receive()` is cancelled. */
   close(): void {
-    this.#stop?.();
+    const stop = this.#stop;
     this.#stop = null;
+    if (stop === "unlisten") {
+      const { channelLayer, channelName } = this.#options;
+      if (canListen(channelLayer)) channelLayer.unlisten(channelName, this);
+    } else stop?.();
   }
 
   /** Queues a message a `receive()` loop got; `handled` is called once its turn is over. */

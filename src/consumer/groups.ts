@@ -1,7 +1,7 @@
 /** The groups one connection is in: joined through the layer, and all left when it ends. */
 import type { ChannelLayer } from "../layers/layer.ts";
 
-const NONE: ReadonlySet<string> = new Set();
+export const NO_GROUPS: ReadonlySet<string> = new Set();
 
 /** One connection's group memberships. */
 export class Memberships {
@@ -18,7 +18,7 @@ export class Memberships {
 
   /** The groups joined and not left. */
   get names(): ReadonlySet<string> {
-    return this.#groups ?? NONE;
+    return this.#groups ?? NO_GROUPS;
   }
 
   /** Joins `group`. */

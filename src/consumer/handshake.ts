@@ -4,6 +4,7 @@
  */
 import { ConsumerStateError } from "../errors.ts";
 import { type AcceptOptions, CloseCode } from "./frames.ts";
+import type { Scope } from "./scope.ts";
 
 /** How the handshake ends: upgrade with these settings, or answer with an HTTP status. */
 export type HandshakeDecision =
@@ -44,10 +45,11 @@ export class Handshake {
     });
   }
 
-  /** Accepts; `consumer` and `offered` are for refusing a subprotocol the client did not offer. */
-  accept(options: AcceptOptions, consumer: string, offered: readonly string[]): void {
+  /** Accepts; `consumer` and `scope` are for refusing a subprotocol the client did not offer. */
+  accept(options: AcceptOptions, consumer: string, scope: Pick<Scope, "subprotocols">): void {
     const subprotocol = options.subprotocol ?? null;
-    if (subprotocol !== null && !offered.includes(subprotocol)) {
+    const offered = subprotocol === null ? null : scope.subprotocols;
+    if (offered && !offered.includes(subprotocol as string)) {
       throw new ConsumerStateError(
         `${consumer}.accept() chose subprotocol "${subprotocol}", which the client did not offer ` +
           `(offered: ${JSON.stringify(offered)})`,

@@ -28,11 +28,13 @@ export interface MessageRunner {
 /** One connection's tasks and layer messages, in order. */
 export class SerialQueue {
   #messages: MessageRunner | null = null;
-  #tasks: Array<Task | Message> = [];
+  // Both made when first needed and let go when the queue empties: an idle connection keeps
+  // neither an array nor a closure.
+  #tasks: Array<Task | Message> | null = null;
   #head = 0;
   #running = false;
-  /** Bound once: handed to promises and to the turn scheduler for every wait. */
-  readonly #resume = () => this.#run();
+  /** Handed to promises and to the turn scheduler for every wait of one busy spell. */
+  #resume: (() => void) | null = null;
 
   /** Where queued layer messages go when their turn comes; set once, before the first is pushed. */
   runMessagesWith(runner: MessageRunner): void {
@@ -44,6 +46,7 @@ export class SerialQueue {
    * errors; a throw is swallowed to keep the queue alive.
    */
   push(task: Task | Message): void {
+    this.#tasks ??= [];
     this.#tasks.push(task);
     if (this.#running) return;
     this.#running = true;
@@ -56,17 +59,18 @@ export class SerialQueue {
    */
   #run(): void {
     let slice = SLICE_TASKS;
-    while (this.#head < this.#tasks.length) {
+    let tasks = this.#tasks as Array<Task | Message>;
+    while (this.#head < tasks.length) {
       const now = turnClock();
       if (now === null || slice-- === 0) {
-        waitInLine(this.#resume);
+        waitInLine(this.#resumer());
         return;
       }
-      const next = this.#tasks[this.#head]!;
+      const next = tasks[this.#head]!;
       this.#head++;
       // Compact now and then instead of shift(), which is O(n) per task on long queues.
-      if (this.#head > 1024 && this.#head * 2 > this.#tasks.length) {
-        this.#tasks = this.#tasks.slice(this.#head);
+      if (this.#head > 1024 && this.#head * 2 > tasks.length) {
+        tasks = this.#tasks = tasks.slice(this.#head);
         this.#head = 0;
       }
       let pending: PromiseLike<void> | void;
@@ -76,12 +80,19 @@ export class SerialQueue {
         continue; // tasks report their own errors; nothing here may stop the queue
       }
       if (pending && typeof pending.then === "function") {
-        pending.then(this.#resume, this.#resume);
+        const resume = this.#resumer();
+        pending.then(resume, resume);
         return;
       }
     }
-    this.#tasks = [];
+    this.#tasks = null;
+    this.#resume = null;
     this.#head = 0;
     this.#running = false;
+  }
+
+  #resumer(): () => void {
+    this.#resume ??= () => this.#run();
+    return this.#resume;
   }
 }

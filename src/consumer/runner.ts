@@ -19,13 +19,13 @@ import { bindConnection, type Connection, type Consumer, type ConsumerClass } fr
 import { Inbox, type InboxOptions } from "./delivery.ts";
 import { InboundGuard } from "./flow.ts";
 import { type AcceptOptions, CloseCode, type CloseOptions, closeProblem, type Frame } from "./frames.ts";
-import { Memberships } from "./groups.ts";
+import { Memberships, NO_GROUPS } from "./groups.ts";
 import * as handshake from "./handshake.ts";
 import { ACCEPTED, CONNECTING, canMove, DRAINING, type State } from "./phases.ts";
 import { SerialQueue } from "./queue.ts";
 import { relayText, relayTypes } from "./relay.ts";
 import type { Scope } from "./scope.ts";
-import { type Close, closeLateSocket, SocketEnd, SocketEventsTo } from "./socket.ts";
+import { type Close, closeLateSocket, SocketEnd } from "./socket.ts";
 
 /** Told once when a runner has finished (a `ConnectionSet`): no promise or closure per connection. */
 export interface FinishListener {
@@ -46,7 +46,7 @@ export interface RunnerOptions {
  * connection a function (and, under tsx's keepNames, a property array) for its whole life. They
  * are public to this folder only: the consumer reaches its runner through `Connection`.
  */
-export class ConsumerRunner implements Connection, InboxOptions {
+export class ConsumerRunner implements Connection, InboxOptions, SocketEvents {
   readonly consumer: Consumer;
   readonly scope: Scope;
   readonly channelLayer: ChannelLayer;
@@ -54,15 +54,14 @@ export class ConsumerRunner implements Connection, InboxOptions {
   readonly log: ConnectionLog;
   readonly guard: InboundGuard;
   readonly relays: ReadonlySet<string>;
-  /** What the runtime reports this connection's socket to: open, message, close. */
-  readonly socketEvents: SocketEvents;
 
   #state: State = CONNECTING;
   /** Until the handshake is decided; then let go, with the decision it kept. */
   #handshake: handshake.Handshake | null = new handshake.Handshake();
   #socket: SocketEnd;
   #inbox: Inbox;
-  #groups: Memberships;
+  /** Made on the first join: many consumers never join a group. */
+  #groups: Memberships | null = null;
   #channelName: string | null = null;
   // An idle connection keeps no promise for its end: made when someone asks (shutdown, tests).
   #hasFinished = false;
@@ -77,13 +76,11 @@ export class ConsumerRunner implements Connection, InboxOptions {
     this.channelLayer = options.layer;
     const limits = options.limits ?? DEFAULT_LIMITS;
     this.#socket = new SocketEnd(limits);
-    this.#groups = new Memberships(options.layer, this);
     this.consumer = new consumerClass(scope);
     bindConnection(this.consumer, this);
     this.log = new ConnectionLog(options.logger, this.#name, scope);
     this.guard = new InboundGuard(limits);
     this.relays = relayTypes(consumerClass);
-    this.socketEvents = new SocketEventsTo(this);
     this.#nativeTopics = limits.slowClientPolicy === "close";
     this.#inbox = new Inbox(this);
   }
@@ -93,7 +90,7 @@ export class ConsumerRunner implements Connection, InboxOptions {
     this.queue.push(async () => {
       try {
         this.#channelName = await this.channelLayer.newChannel();
-        this.#inbox.open(this.channelLayer, this.#channelName);
+        this.#inbox.open();
         for (const group of this.consumer.groups) await this.groupAdd(group);
         await this.consumer.connect();
       } catch (error) {
@@ -168,7 +165,7 @@ export class ConsumerRunner implements Connection, InboxOptions {
 
   /** The groups this connection is in. */
   get groups(): ReadonlySet<string> {
-    return this.#groups.names;
+    return this.#groups?.names ?? NO_GROUPS;
   }
 
   /** Frames skipped for a slow client under the `drop` policy. */
@@ -186,7 +183,7 @@ export class ConsumerRunner implements Connection, InboxOptions {
     if (this.#state.phase !== "connecting") {
       throw new ConsumerStateError(`${this.#name}.accept() called after the handshake was decided`);
     }
-    (this.#handshake as handshake.Handshake).accept(options, this.#name, this.scope.subprotocols);
+    (this.#handshake as handshake.Handshake).accept(options, this.#name, this.scope);
     this.#handshake = null;
     this.#enter(ACCEPTED);
     this.#socket.expectOpen(() => this.upgradeFailed());
@@ -215,14 +212,14 @@ export class ConsumerRunner implements Connection, InboxOptions {
   }
 
   async groupAdd(group: string): Promise<void> {
-    await this.#groups.add(group);
+    await this.#memberships().add(group);
     this.#inbox.topics?.join(group);
   }
 
   // Leaving needs no word to the topics here: the layer tells the inbox (`left`) when it takes the
   // channel out of the group, and until then the group's messages reach it either way.
   groupDiscard(group: string): Promise<void> {
-    return this.#groups.discard(group);
+    return this.#memberships().discard(group);
   }
 
   // --- what the inbox calls (InboxOptions) ------------------------------------------------------
@@ -261,8 +258,13 @@ export class ConsumerRunner implements Connection, InboxOptions {
   relaysCaughtUp(): void {
     const peer = this.#socket.peer;
     if (peer && this.#nativeTopics && this.#state.phase === "accepted") {
-      this.#inbox.startTopics(peer, this.#groups.names);
+      this.#inbox.startTopics(peer, this.groups);
     }
+  }
+
+  #memberships(): Memberships {
+    this.#groups ??= new Memberships(this.channelLayer, this);
+    return this.#groups;
   }
 
   get #name(): string {
@@ -316,7 +318,7 @@ export class ConsumerRunner implements Connection, InboxOptions {
     this.queue.push(async () => {
       // Every frame queued before this task has been handled.
       if (this.#state.phase === "draining") this.#enter({ phase: "closed", close: null });
-      await this.#groups.leaveAll((group, error) => this.log.failed(`groupDiscard(${group})`, error));
+      await this.#groups?.leaveAll((group, error) => this.log.failed(`groupDiscard(${group})`, error));
       try {
         await this.consumer.disconnect(code);
       } catch (error) {

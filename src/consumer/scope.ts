@@ -37,23 +37,103 @@ export interface Scope {
 
 /** Copies what a consumer needs out of a Hono context, before the request is upgraded. */
 export function scopeFromContext(c: Context, client: Client | null): Scope {
-  const url = new URL(c.req.url);
-  // A query of its own: `url.searchParams` would keep the whole URL alive for the connection's life.
-  const query = url.search === "" ? new URLSearchParams() : new URLSearchParams(url.search);
-  // The layer is the framework's, not request state; everything else middleware set is.
-  const { user = null, layer: _layer, ...state } = c.var as Record<string, unknown>;
-  return {
-    type: "websocket",
-    path: url.pathname,
-    params: c.req.param() as Record<string, string>,
-    query,
-    headers: new Headers(c.req.raw.headers),
-    cookies: getCookie(c),
-    client,
-    subprotocols: parseSubprotocols(c.req.header("sec-websocket-protocol")),
-    user: (user as User | null) ?? null,
-    state,
-  };
+  return new RequestScope(c, client);
+}
+
+/**
+ * A real request's scope. What most connections never read, or read empty (the path parameters,
+ * query, cookies, state and subprotocols) is kept as the request had it and built on first read: each would
+ * otherwise cost every idle connection an object for its whole life.
+ */
+class RequestScope implements Scope {
+  path: string;
+  headers: Headers;
+  client: Client | null;
+  user: User | null;
+  #params: Record<string, string> | null;
+  #search: string;
+  #query: URLSearchParams | null = null;
+  #cookies: Record<string, string> | null;
+  #subprotocols: string[] | null;
+  #state: Record<string, unknown> | null;
+
+  constructor(c: Context, client: Client | null) {
+    const url = new URL(c.req.url);
+    this.path = url.pathname;
+    const params = c.req.param() as Record<string, string>;
+    this.#params = hasKeys(params) ? params : null;
+    this.headers = new Headers(c.req.raw.headers);
+    this.client = client;
+    // The layer is the framework's, not request state; everything else middleware set is.
+    const { user = null, layer: _layer, ...state } = c.var as Record<string, unknown>;
+    this.user = (user as User | null) ?? null;
+    // Its own string: `url.searchParams` would keep the whole URL alive for the connection's life.
+    this.#search = url.search;
+    this.#cookies = this.headers.has("cookie") ? getCookie(c) : null;
+    const offered = this.headers.get("sec-websocket-protocol");
+    this.#subprotocols = offered ? parseSubprotocols(offered) : null;
+    this.#state = hasKeys(state) ? state : null;
+  }
+
+  get type(): "websocket" {
+    return "websocket";
+  }
+
+  get params(): Record<string, string> {
+    this.#params ??= {};
+    return this.#params;
+  }
+
+  set params(params: Record<string, string>) {
+    this.#params = params;
+  }
+
+  get query(): URLSearchParams {
+    this.#query ??= new URLSearchParams(this.#search);
+    return this.#query;
+  }
+
+  set query(query: URLSearchParams) {
+    this.#query = query;
+  }
+
+  get cookies(): Record<string, string> {
+    this.#cookies ??= {};
+    return this.#cookies;
+  }
+
+  set cookies(cookies: Record<string, string>) {
+    this.#cookies = cookies;
+  }
+
+  get subprotocols(): string[] {
+    this.#subprotocols ??= [];
+    return this.#subprotocols;
+  }
+
+  set subprotocols(subprotocols: string[]) {
+    this.#subprotocols = subprotocols;
+  }
+
+  get state(): Record<string, unknown> {
+    this.#state ??= {};
+    return this.#state;
+  }
+
+  set state(state: Record<string, unknown>) {
+    this.#state = state;
+  }
+
+  /** Every field, as a plain object would have them (for logging, `JSON.stringify`). */
+  toJSON(): Scope {
+    const { type, path, params, query, headers, cookies, client, subprotocols, user, state } = this;
+    return { type, path, params, query, headers, cookies, client, subprotocols, user, state };
+  }
+}
+
+function hasKeys(object: object): boolean {
+  for (const _ in object) return true;
+  return false;
 }
 
 /** A scope for `path` with nothing else known: the start of a test communicator's scope. */

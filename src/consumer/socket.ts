@@ -3,9 +3,8 @@
  * rules them, closes that cannot throw into the runner, and the events the runtime reports.
  */
 
-import type { Peer, SocketEvents } from "../adapters/runtime.ts";
+import type { Peer } from "../adapters/runtime.ts";
 import { counters } from "../metrics/counters.ts";
-import type { Limits } from "../security/limits.ts";
 import { type Outbound, OutboundBuffer } from "./flow.ts";
 import { chargeTurn } from "./turns.ts";
 
@@ -17,16 +16,14 @@ const OPEN_DEADLINE_MS = 10_000;
 /** How long a client that stopped reading gets to complete the close before it is dropped. */
 const SLOW_CLIENT_GRACE_MS = 5000;
 
-/** One connection's socket, before and after the runtime opens it. */
-export class SocketEnd {
+/**
+ * One connection's socket, before and after the runtime opens it. It is its own outbound buffer
+ * (flow.ts judges each write): one object per connection, not two.
+ */
+export class SocketEnd extends OutboundBuffer {
   #peer: Peer | null = null;
-  readonly #outbound: OutboundBuffer;
   #openDeadline: ReturnType<typeof setTimeout> | undefined;
   #dropTimer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(limits: Limits) {
-    this.#outbound = new OutboundBuffer(limits);
-  }
 
   /** Whether the runtime has opened the socket. */
   get opened(): boolean {
@@ -38,11 +35,6 @@ export class SocketEnd {
     return this.#peer;
   }
 
-  /** Frames skipped for a slow client under the `drop` policy. */
-  get droppedFrames(): number {
-    return this.#outbound.droppedFrames;
-  }
-
   /** Calls `missed` unless the runtime opens the socket in time (a client gone mid-handshake). */
   expectOpen(missed: () => void, ms = OPEN_DEADLINE_MS): void {
     this.#openDeadline = setTimeout(missed, ms);
@@ -52,13 +44,13 @@ export class SocketEnd {
   attach(peer: Peer): void {
     this.#stopWaitingForOpen();
     this.#peer = peer;
-    for (const data of this.#outbound.drain()) peer.send(data);
+    for (const data of this.drain()) peer.send(data);
   }
 
   /** Writes a frame (or holds it until the socket opens); `drop` and `close` are for the caller. */
   write(data: string | Uint8Array): Outbound {
     const peer = this.#peer;
-    const verdict = this.#outbound.offer(data, peer ? peer.bufferedAmount : null);
+    const verdict = this.offer(data, peer ? peer.bufferedAmount : null);
     if (verdict === "write" && peer) {
       counters.framesOut++;
       peer.send(data);
@@ -89,7 +81,7 @@ export class SocketEnd {
 
   /** Nothing more will be written: forgets the held frames and stops waiting for the open. */
   abandon(): void {
-    this.#outbound.clear();
+    this.clear();
     this.#stopWaitingForOpen();
   }
 
@@ -114,33 +106,5 @@ export function closeLateSocket(peer: Peer, owed: Close | null): void {
     peer.close(owed?.code ?? 1001, owed?.reason ?? "");
   } catch {
     peer.terminate?.();
-  }
-}
-
-/** What the socket's events are handed to: the connection's runner. */
-export interface SocketOwner {
-  open(peer: Peer): void;
-  receive(data: string | Uint8Array): void;
-  closed(code: number): void;
-}
-
-/** What a runtime reports a connection's socket to, handed on to its runner (methods, not closures). */
-export class SocketEventsTo implements SocketEvents {
-  readonly #owner: SocketOwner;
-
-  constructor(owner: SocketOwner) {
-    this.#owner = owner;
-  }
-
-  open(peer: Peer): void {
-    this.#owner.open(peer);
-  }
-
-  message(data: string | Uint8Array): void {
-    this.#owner.receive(data);
-  }
-
-  close(code: number): void {
-    this.#owner.closed(code);
   }
 }

@@ -62,7 +62,7 @@ export function createUpgradeHandler(consumer: ConsumerClass, context: UpgradeCo
       return c.body(null, status as 403);
     }
     try {
-      const response = await runtime.upgrade(c, decision, runner.socketEvents);
+      const response = await runtime.upgrade(c, decision, runner);
       if (response.status >= 400) runner.upgradeFailed();
       return response;
     } catch (error) {

@@ -67,11 +67,15 @@ export class DeliveryLayer<M extends MessageMap = MessageMap> implements Channel
     return name;
   }
 
-  listen(channel: string, sink: ChannelSink): () => void {
+  listen(channel: string, sink: ChannelSink): void {
     this.#assertOpen();
     assertChannelName(channel);
     if (!this.#isLocal(channel)) throw new NotLocalError(channel);
-    return this.hub.listen(channel, sink);
+    this.hub.listen(channel, sink);
+  }
+
+  unlisten(channel: string, sink: ChannelSink): void {
+    this.hub.unlisten(channel, sink);
   }
 
   async groupAdd(group: string, channel: string): Promise<void> {

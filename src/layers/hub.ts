@@ -23,11 +23,10 @@ export interface HubOptions extends LayerOptions {
 
 type Waiter = { resolve(message: Message): void; reject(error: unknown): void };
 
-/** One channel's undelivered messages, or the receivers waiting for one, or its local consumer. */
+/** A channel nobody listens to: its undelivered messages, or the receivers waiting for one. */
 interface ChannelState {
   buffer: Array<{ expiresAt: number; message: Message }>;
   waiters: Waiter[];
-  sink: ChannelSink | null;
 }
 
 /** How often (ms, on the hub's clock) a call also sweeps for expired entries. */
@@ -36,6 +35,8 @@ const SWEEP_INTERVAL_MS = 1000;
 /** Channels, sinks, buffers and local groups of one process. */
 export class Hub {
   readonly #channels = new Map<string, ChannelState>();
+  /** Channels of connected consumers: a sink each and nothing else, kept small for idle connections. */
+  readonly #sinks = new Map<string, ChannelSink>();
   /** group -> channel -> when the membership expires (ms on the hub's clock). */
   readonly #groups = new Map<string, Map<string, number>>();
   readonly #capacityOf: (channel: string) => number;
@@ -71,13 +72,13 @@ export class Hub {
 
   /** The next message of a channel nobody listens to; waits for one if its buffer is empty. */
   receive(channel: string, signal?: AbortSignal): Promise<Message> {
-    const state = this.#state(channel);
-    if (state.sink) {
+    if (this.#sinks.has(channel)) {
       throw new ChannelListenedError(
         channel,
         "belongs to a connected consumer; receive() would never see its messages.",
       );
     }
+    const state = this.#state(channel);
     this.#dropExpired(channel, state, this.now());
     const next = state.buffer.shift();
     if (next) {
@@ -107,21 +108,24 @@ export class Hub {
     });
   }
 
-  /** Pushes a channel's messages into `sink`, starting with what it buffered; returns the way to stop. */
-  listen(channel: string, sink: ChannelSink): () => void {
-    const state = this.#state(channel);
-    if (state.sink) throw new ChannelListenedError(channel, "already has a listener.");
-    state.sink = sink;
+  /** Pushes a channel's messages into `sink`, starting with what it buffered. */
+  listen(channel: string, sink: ChannelSink): void {
+    if (this.#sinks.has(channel)) throw new ChannelListenedError(channel, "already has a listener.");
+    const state = this.#channels.get(channel);
+    this.#channels.delete(channel);
+    this.#sinks.set(channel, sink);
+    if (!state) return;
     // Everything goes to the sink from now on: a receive() still waiting would wait forever.
-    for (const waiter of state.waiters.splice(0)) {
+    for (const waiter of state.waiters) {
       waiter.reject(new ChannelListenedError(channel, "got a listener while receive() was waiting."));
     }
     this.#dropExpired(channel, state, this.now());
-    for (const { message } of state.buffer.splice(0)) sink.push(message);
-    return () => {
-      // The consumer is gone: its channel dies with whatever was still addressed to it.
-      if (this.#channels.get(channel)?.sink === sink) this.#channels.delete(channel);
-    };
+    for (const { message } of state.buffer) sink.push(message);
+  }
+
+  /** The consumer is gone: its channel dies with whatever was still addressed to it. */
+  unlisten(channel: string, sink: ChannelSink): void {
+    if (this.#sinks.get(channel) === sink) this.#sinks.delete(channel);
   }
 
   /** Adds (or renews) a membership. */
@@ -140,7 +144,7 @@ export class Hub {
   leave(group: string, channel: string): void {
     const members = this.#groups.get(group);
     if (!members?.delete(channel)) return;
-    this.#channels.get(channel)?.sink?.left?.(group);
+    this.#sinks.get(channel)?.left?.(group);
     if (members.size === 0) this.#groups.delete(group);
   }
 
@@ -154,14 +158,14 @@ export class Hub {
     let fanOut: FanOut | null = null;
     let fannedOut = 0;
     for (const [channel, expiresAt] of members) {
-      const existing = this.#channels.get(channel);
-      const native = existing?.sink?.fanOutFor?.(group, message.type);
-      if (this.#membershipExpired(channel, expiresAt, now)) {
-        members.delete(channel);
+      const sink = this.#sinks.get(channel);
+      const native = sink?.fanOutFor?.(group, message.type);
+      if (expiresAt <= now && !sink) {
+        members.delete(channel); // expired, and nobody listens
       } else if (native && (fanOut ?? native) === native) {
         fanOut = native;
         fannedOut++;
-      } else if (!this.#deliver(channel, message, now, existing)) {
+      } else if (!(sink ? this.#push(channel, sink, message) : this.#deliver(channel, message, now))) {
         this.skippedFull++;
         // A burst into a full room must not flood the log: one line a second, with the count.
         this.#warnSkipped(
@@ -204,6 +208,7 @@ export class Hub {
       for (const waiter of state.waiters) waiter.reject(new LayerClosedError());
     }
     this.#channels.clear();
+    this.#sinks.clear();
     this.#groups.clear();
   }
 
@@ -216,18 +221,22 @@ export class Hub {
   get size(): { channels: number; groups: number; memberships: number } {
     let memberships = 0;
     for (const members of this.#groups.values()) memberships += members.size;
-    return { channels: this.#channels.size, groups: this.#groups.size, memberships };
+    return { channels: this.#channels.size + this.#sinks.size, groups: this.#groups.size, memberships };
   }
 
   // --- internals ---------------------------------------------------------------------------------
 
-  #deliver(channel: string, message: Message, now: number, existing = this.#channels.get(channel)): boolean {
-    const capacity = this.#capacityOf(channel);
-    if (existing?.sink) {
-      if (existing.sink.backlog >= capacity) return false;
-      existing.sink.push(message);
-      return true;
-    }
+  /** Hands `message` to a connected consumer, unless its backlog has reached the channel's capacity. */
+  #push(channel: string, sink: ChannelSink, message: Message): boolean {
+    if (sink.backlog >= this.#capacityOf(channel)) return false;
+    sink.push(message);
+    return true;
+  }
+
+  #deliver(channel: string, message: Message, now: number): boolean {
+    const sink = this.#sinks.get(channel);
+    if (sink) return this.#push(channel, sink, message);
+    const existing = this.#channels.get(channel);
     const waiter = existing?.waiters.shift();
     if (waiter) {
       waiter.resolve(copyMessage(message));
@@ -235,20 +244,20 @@ export class Hub {
     }
     const state = existing ?? this.#state(channel);
     this.#dropExpired(channel, state, now);
-    if (state.buffer.length >= capacity) return false;
+    if (state.buffer.length >= this.#capacityOf(channel)) return false;
     state.buffer.push({ expiresAt: now + this.#expiryMs, message });
     return true;
   }
 
   /** A connected consumer's memberships last as long as it does; others end at `groupExpiry`. */
   #membershipExpired(channel: string, expiresAt: number, now: number): boolean {
-    return expiresAt <= now && !this.#channels.get(channel)?.sink;
+    return expiresAt <= now && !this.#sinks.has(channel);
   }
 
   #state(channel: string): ChannelState {
     let state = this.#channels.get(channel);
     if (!state) {
-      state = { buffer: [], waiters: [], sink: null };
+      state = { buffer: [], waiters: [] };
       this.#channels.set(channel, state);
     }
     return state;
@@ -270,14 +279,13 @@ export class Hub {
 
   /** Forgets a group that has no member left, and says so. */
   #emptied(group: string): void {
-    for (const channel of this.#groups.get(group)?.keys() ?? [])
-      this.#channels.get(channel)?.sink?.left?.(group);
+    for (const channel of this.#groups.get(group)?.keys() ?? []) this.#sinks.get(channel)?.left?.(group);
     this.#groups.delete(group);
     this.#onGroupEmptied(group);
   }
 
   #forgetIfIdle(channel: string, state: ChannelState): void {
-    if (state.buffer.length === 0 && state.waiters.length === 0 && !state.sink) {
+    if (state.buffer.length === 0 && state.waiters.length === 0) {
       this.#channels.delete(channel);
     }
   }

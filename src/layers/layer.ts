@@ -75,8 +75,13 @@ export interface FanOut {
  * use it when the layer has it, and a `receive()` loop otherwise.
  */
 export interface LocalDelivery {
-  /** Pushes the messages of a local channel into `sink`; returns the way to stop. */
-  listen(channel: string, sink: ChannelSink): () => void;
+  /** Pushes the messages of a local channel into `sink`. */
+  listen(channel: string, sink: ChannelSink): void;
+  /**
+   * Stops `sink` listening, if it still does; the channel goes with whatever was addressed to it.
+   * (A method, not a handle `listen` returns: an idle connection would keep that closure.)
+   */
+  unlisten(channel: string, sink: ChannelSink): void;
 }
 
 /** Whether a layer can reach its backend: `connecting` until it first could, then `up` or `down`. */

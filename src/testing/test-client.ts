@@ -101,7 +101,7 @@ export class TestSocket extends ClientEnd {
   private constructor(status: number, upgraded: Upgraded | null, runner: ConsumerRunner | null) {
     const events = upgraded?.events ?? null;
     // When the server closes, the client answers, as a browser does: that ends the connection.
-    super(undefined, (code) => events?.close(code, ""));
+    super(undefined, (code) => events?.closed(code));
     this.accepted = events !== null;
     this.status = status;
     this.subprotocol = upgraded?.subprotocol ?? null;
@@ -125,13 +125,13 @@ export class TestSocket extends ClientEnd {
   override async sendTo(frame: Frame): Promise<void> {
     if (!this.#events) throw new CommunicatorError("NOT_CONNECTED", "sendTo() on a refused connection");
     this.assertOpen();
-    this.#events.message(frame.text ?? frame.bytes);
+    this.#events.receive(frame.text ?? frame.bytes);
   }
 
   /** Closes as the client would, and waits until the consumer's `disconnect()` has run. */
   async close(code = 1000, timeoutMs = 1000): Promise<void> {
     if (!this.#events || !this.#runner) return;
-    this.#events.close(code, "");
+    this.#events.closed(code);
     await within(this.#runner.finished, timeoutMs, "end of disconnect()");
   }
 }

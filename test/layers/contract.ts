@@ -444,11 +444,13 @@ export function layerContract(name: string, factory: LayerFactory): void {
         const channel = await layer.newChannel();
         await layer.send(channel, { type: "early" });
         const sink = collectingSink();
-        const stop = layer.listen(channel, sink);
+        layer.listen(channel, sink);
         expect(sink.messages.map((message) => message.type)).toEqual(["early"]);
-        stop();
+        layer.unlisten(channel, collectingSink()); // not its listener: changes nothing
+        await layer.send(channel, { type: "still.listening" });
+        layer.unlisten(channel, sink);
         await layer.send(channel, { type: "after.stop" });
-        expect(sink.messages).toHaveLength(1);
+        expect(sink.messages.map((message) => message.type)).toEqual(["early", "still.listening"]);
       });
 
       it("refuses a second listener on one channel", async () => {
