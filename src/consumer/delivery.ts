@@ -14,25 +14,25 @@ import {
   type Message,
 } from "../layers/layer.ts";
 import { counters, handlerEnded } from "../metrics/counters.ts";
+import type { Limits } from "../security/limits.ts";
 import type { ConnectionLog } from "./connection-log.ts";
 import { type Consumer, SENT } from "./consumer.ts";
 import { handlerName, resolveHandler } from "./dispatch.ts";
-import type { InboundGuard } from "./flow.ts";
+import { InboundGuard } from "./flow.ts";
 import type { Frame } from "./frames.ts";
 import type { SerialQueue } from "./queue.ts";
 import { hasTopics, RelayTopics } from "./relay.ts";
 import { noteCopy } from "./shared-json.ts";
 
-/** What an inbox needs from its connection. */
-export interface InboxOptions {
+/**
+ * What an inbox needs from its connection: the connection is also the serial queue its frames and
+ * messages wait in, in turn with its own tasks (connect, disconnect).
+ */
+export interface InboxOptions extends SerialQueue {
   consumer: Consumer;
   /** The layer the connection's channel is on, and the channel's name once it has one. */
   readonly channelLayer: ChannelLayer;
   readonly channelName: string;
-  /** The connection's queue, shared with its own tasks (connect, disconnect). */
-  queue: SerialQueue;
-  /** Flow control for the client's frames. */
-  guard: InboundGuard;
   log: ConnectionLog;
   /** Whether a frame or a message is handled; asked when its turn comes (false drops it). */
   handles(kind: "frame" | "message"): boolean;
@@ -48,8 +48,11 @@ export interface InboxOptions {
   relaysCaughtUp(): void;
 }
 
-/** Where frames and layer messages wait for their handler: the layer's sink for this connection. */
-export class Inbox implements ChannelSink {
+/**
+ * Where frames and layer messages wait for their handler: the layer's sink for this connection.
+ * It is its own inbound guard (flow.ts judges each frame): one object per connection, not two.
+ */
+export class Inbox extends InboundGuard implements ChannelSink {
   readonly #options: InboxOptions;
   /**
    * The connection's native topics while its socket has them (`startTopics`, `stopTopics`):
@@ -62,9 +65,10 @@ export class Inbox implements ChannelSink {
   /** How the channel is let go: the layer's `unlisten`, or the stop of a `receive()` loop. */
   #stop: (() => void) | "unlisten" | null = null;
 
-  constructor(options: InboxOptions) {
+  constructor(options: InboxOptions, limits: Limits) {
+    super(limits);
     this.#options = options;
-    options.queue.runMessagesWith(this);
+    options.runMessagesWith(this);
   }
 
   /** Whether relayed messages wait in the queue; until they are out, no native topic may deliver. */
@@ -79,8 +83,8 @@ export class Inbox implements ChannelSink {
 
   /** Queues a client frame, unless flow control refuses it. */
   frame(data: string | Uint8Array): void {
-    const { queue, guard, consumer } = this.#options;
-    const verdict = guard.admit(data);
+    const queue = this.#options;
+    const verdict = this.admit(data);
     if (verdict.action === "ignore") return;
     if (verdict.action === "refuse") {
       // Queued: the frames the client sent before are still handled, then the connection closes.
@@ -90,9 +94,9 @@ export class Inbox implements ChannelSink {
     counters.framesIn++;
     const frame: Frame = typeof data === "string" ? { text: data } : { bytes: data };
     queue.push((started) => {
-      guard.taken(verdict.bytes);
+      this.taken(verdict.bytes);
       if (!this.#options.handles("frame")) return;
-      return this.#timed(started, consumer.receive, frame);
+      return this.#timed(started, queue.consumer.receive, frame);
     });
   }
 
@@ -105,7 +109,7 @@ export class Inbox implements ChannelSink {
       this.#queuedRelays++;
     }
     this.#backlog++;
-    options.queue.push(message);
+    options.push(message);
   }
 
   /** The runtime's fan-out that reaches this connection for `type` messages to `group`, if any. */
@@ -172,7 +176,7 @@ export class Inbox implements ChannelSink {
   #enqueueReceived(message: Message, handled: () => void): void {
     this.#backlog++;
     if (this.#options.relays.has(message.type)) this.#queuedRelays++; // relayed in its turn, below
-    this.#options.queue.push((started) => {
+    this.#options.push((started) => {
       const running = this.run(started, message);
       if (!running) return handled();
       return running.then(handled, handled);

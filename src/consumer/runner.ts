@@ -17,7 +17,6 @@ import { DEFAULT_LIMITS, type Limits } from "../security/limits.ts";
 import { ConnectionLog } from "./connection-log.ts";
 import { bindConnection, type Connection, type Consumer, type ConsumerClass } from "./consumer.ts";
 import { Inbox, type InboxOptions } from "./delivery.ts";
-import { InboundGuard } from "./flow.ts";
 import { type AcceptOptions, CloseCode, type CloseOptions, closeProblem, type Frame } from "./frames.ts";
 import { Memberships, NO_GROUPS } from "./groups.ts";
 import * as handshake from "./handshake.ts";
@@ -46,13 +45,11 @@ export interface RunnerOptions {
  * connection a function (and, under tsx's keepNames, a property array) for its whole life. They
  * are public to this folder only: the consumer reaches its runner through `Connection`.
  */
-export class ConsumerRunner implements Connection, InboxOptions, SocketEvents {
+export class ConsumerRunner extends SerialQueue implements Connection, InboxOptions, SocketEvents {
   readonly consumer: Consumer;
   readonly scope: Scope;
   readonly channelLayer: ChannelLayer;
-  readonly queue = new SerialQueue();
   readonly log: ConnectionLog;
-  readonly guard: InboundGuard;
   readonly relays: ReadonlySet<string>;
 
   #state: State = CONNECTING;
@@ -64,14 +61,13 @@ export class ConsumerRunner implements Connection, InboxOptions, SocketEvents {
   #groups: Memberships | null = null;
   #channelName: string | null = null;
   // An idle connection keeps no promise for its end: made when someone asks (shutdown, tests).
-  #hasFinished = false;
-  #finished: Promise<void> | null = null;
-  #markFinished: (() => void) | null = null;
+  #finished: { promise: Promise<void>; resolve(): void } | "done" | null = null;
   #finishListener: FinishListener | null = null;
   /** Under the `drop` policy relays stay on the runner's path, which counts what it drops. */
   readonly #nativeTopics: boolean;
 
   constructor(consumerClass: ConsumerClass, scope: Scope, options: RunnerOptions) {
+    super();
     this.scope = scope;
     this.channelLayer = options.layer;
     const limits = options.limits ?? DEFAULT_LIMITS;
@@ -79,15 +75,14 @@ export class ConsumerRunner implements Connection, InboxOptions, SocketEvents {
     this.consumer = new consumerClass(scope);
     bindConnection(this.consumer, this);
     this.log = new ConnectionLog(options.logger, this.#name, scope);
-    this.guard = new InboundGuard(limits);
     this.relays = relayTypes(consumerClass);
     this.#nativeTopics = limits.slowClientPolicy === "close";
-    this.#inbox = new Inbox(this);
+    this.#inbox = new Inbox(this, limits);
   }
 
   /** Opens the consumer's channel, joins its groups, runs `connect()`; resolves once it decides. */
   start(): Promise<handshake.HandshakeDecision> {
-    this.queue.push(async () => {
+    this.push(async () => {
       try {
         this.#channelName = await this.channelLayer.newChannel();
         this.#inbox.open();
@@ -107,11 +102,15 @@ export class ConsumerRunner implements Connection, InboxOptions, SocketEvents {
 
   /** Resolves after `disconnect()` has run and the channel is gone. */
   get finished(): Promise<void> {
-    if (this.#hasFinished) return Promise.resolve();
-    this.#finished ??= new Promise((resolve) => {
-      this.#markFinished = resolve;
-    });
-    return this.#finished;
+    if (this.#finished === "done") return Promise.resolve();
+    if (this.#finished === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => {
+        resolve = done;
+      });
+      this.#finished = { promise, resolve };
+    }
+    return this.#finished.promise;
   }
 
   /** Tells `listener` once, when this runner has finished (one listener: its connection set). */
@@ -315,7 +314,7 @@ export class ConsumerRunner implements Connection, InboxOptions, SocketEvents {
     // Sends from here on are dropped: what was held for the socket is nobody's now.
     this.#socket.abandon();
     this.#inbox.stopTopics();
-    this.queue.push(async () => {
+    this.push(async () => {
       // Every frame queued before this task has been handled.
       if (this.#state.phase === "draining") this.#enter({ phase: "closed", close: null });
       await this.#groups?.leaveAll((group, error) => this.log.failed(`groupDiscard(${group})`, error));
@@ -326,8 +325,9 @@ export class ConsumerRunner implements Connection, InboxOptions, SocketEvents {
       }
       this.#inbox.close();
       this.#socket.dispose();
-      this.#hasFinished = true;
-      this.#markFinished?.();
+      const finished = this.#finished;
+      this.#finished = "done";
+      if (finished !== null && finished !== "done") finished.resolve();
       this.#finishListener?.runnerFinished(this);
     });
   }

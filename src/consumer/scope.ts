@@ -51,8 +51,8 @@ class RequestScope implements Scope {
   client: Client | null;
   user: User | null;
   #params: Record<string, string> | null;
-  #search: string;
-  #query: URLSearchParams | null = null;
+  /** The query string until first read, then its parsed form. */
+  #query: string | URLSearchParams;
   #cookies: Record<string, string> | null;
   #subprotocols: string[] | null;
   #state: Record<string, unknown> | null;
@@ -68,7 +68,7 @@ class RequestScope implements Scope {
     const { user = null, layer: _layer, ...state } = c.var as Record<string, unknown>;
     this.user = (user as User | null) ?? null;
     // Its own string: `url.searchParams` would keep the whole URL alive for the connection's life.
-    this.#search = url.search;
+    this.#query = url.search;
     this.#cookies = this.headers.has("cookie") ? getCookie(c) : null;
     const offered = this.headers.get("sec-websocket-protocol");
     this.#subprotocols = offered ? parseSubprotocols(offered) : null;
@@ -89,7 +89,7 @@ class RequestScope implements Scope {
   }
 
   get query(): URLSearchParams {
-    this.#query ??= new URLSearchParams(this.#search);
+    if (typeof this.#query === "string") this.#query = new URLSearchParams(this.#query);
     return this.#query;
   }
 
