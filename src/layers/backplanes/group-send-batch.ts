@@ -18,11 +18,9 @@ export const BATCH_MESSAGES = 512;
 /** Payload bytes per script call (base64 characters), so a batch of large messages stays small. */
 export const BATCH_BYTES = 1 << 20;
 
-/** One message to carry: the group's stored set, its pub/sub channel and the payload. */
+/** One message to carry: its group and its wire payload. */
 export interface GroupSendEntry {
   group: string;
-  setKey: string;
-  pubsubChannel: string;
   payload: string;
   /** Why this message was not carried, when Redis ran the call but failed on it alone. */
   error: Error | null;

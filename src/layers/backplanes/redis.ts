@@ -58,13 +58,7 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
   }
 
   async groupSend(group: string, message: Message): Promise<void> {
-    const entry: GroupSendEntry = {
-      group,
-      setKey: this.key("group", group),
-      pubsubChannel: this.key("gpub", group),
-      payload: toWire(message),
-      error: null,
-    };
+    const entry: GroupSendEntry = { group, payload: toWire(message), error: null };
     await this.#batcher.add(entry);
     if (entry.error) throw entry.error;
   }
@@ -87,7 +81,8 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
   /** One script call for a turn's group messages (group-send-batch.ts). */
   async #sendBatch(entries: GroupSendEntry[]): Promise<void> {
     const now = this.now();
-    const keys = new Array<string>(entries.length);
+    let batch = "";
+    for (const entry of entries) batch += `${entry.group}\n${entry.payload}\n`;
     const args: Array<string | number> = [
       now,
       this.groupExpiryMs,
@@ -98,13 +93,9 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
       INBOX_CAPACITY,
       this.#capacityRules.length / 2,
       ...this.#capacityRules,
+      batch,
     ];
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      keys[i] = entry.setKey;
-      args.push(entry.pubsubChannel, entry.payload);
-    }
-    const notes = await this.redis.call(() => groupSendScript.run(this.redis.command, keys, args));
+    const notes = await this.redis.call(() => groupSendScript.run(this.redis.command, [], args));
     if (!Array.isArray(notes)) return;
     for (let i = 0; i < notes.length; i += 2) {
       const entry = entries[Number(notes[i]) - 1];
