@@ -22,8 +22,12 @@ export interface Connection {
   groupDiscard(group: string): Promise<void>;
 }
 
-/** Set by the Consumer class itself, the one place that can reach its private field. */
-let bind: (consumer: Consumer, connection: Connection) => void;
+// Set by the Consumer class itself, the one place that can reach its private field. Functions, not
+// private methods: a Proxy a constructor returned has no private members, only this map's entry.
+let bind: (consumer: object, connection: Connection) => void;
+let connectionOf: (consumer: object) => Connection;
+/** Connections of consumers without the field: a constructor that returned another object (a Proxy). */
+const unbranded = new WeakMap<object, Connection>();
 
 /** @internal Links a consumer to the connection it speaks through; the runner calls it once. */
 export function bindConnection(consumer: Consumer, connection: Connection): void {
@@ -58,7 +62,17 @@ export class Consumer<Events extends MessageMap = MessageMap> {
 
   static {
     bind = (consumer, connection) => {
-      consumer.#connection = connection;
+      if (#connection in consumer) consumer.#connection = connection;
+      else unbranded.set(consumer, connection);
+    };
+    connectionOf = (consumer) => {
+      const connection = #connection in consumer ? consumer.#connection : unbranded.get(consumer);
+      if (!connection) {
+        throw new ConsumerStateError(
+          `${consumer.constructor.name} is not connected. Consumers are created by the server or a WebsocketCommunicator, not with new.`,
+        );
+      }
+      return connection;
     };
   }
 
@@ -79,7 +93,7 @@ export class Consumer<Events extends MessageMap = MessageMap> {
 
   /** Completes the handshake. Only valid before the handshake is decided. */
   async accept(options: AcceptOptions = {}): Promise<void> {
-    this.#connected.accept(options);
+    connectionOf(this).accept(options);
   }
 
   /**
@@ -88,7 +102,7 @@ export class Consumer<Events extends MessageMap = MessageMap> {
    */
   send(frame: Frame): Promise<void> {
     try {
-      this.#connected.send(frame);
+      connectionOf(this).send(frame);
       return SENT;
     } catch (error) {
       return Promise.reject(error);
@@ -100,12 +114,12 @@ export class Consumer<Events extends MessageMap = MessageMap> {
    * 4400-4499 the matching HTTP status (`close({ code: 4401 })` answers 401).
    */
   async close(options: CloseOptions = {}): Promise<void> {
-    this.#connected.close(options);
+    connectionOf(this).close(options);
   }
 
   /** This connection's unique channel: other code can `send()` to it through the layer. */
   get channelName(): string {
-    return this.#connected.channelName;
+    return connectionOf(this).channelName;
   }
 
   /**
@@ -113,27 +127,17 @@ export class Consumer<Events extends MessageMap = MessageMap> {
    * `Consumer<ChatEvents>` stop being a `Consumer`. `groupSend` is the typed path.
    */
   get channelLayer(): ChannelLayer {
-    return this.#connected.channelLayer;
+    return connectionOf(this).channelLayer;
   }
 
   /** Joins a group; it is left automatically when the connection ends. */
   async groupAdd(group: string): Promise<void> {
-    await this.#connected.groupAdd(group);
+    await connectionOf(this).groupAdd(group);
   }
 
   /** Leaves a group. */
   async groupDiscard(group: string): Promise<void> {
-    await this.#connected.groupDiscard(group);
-  }
-
-  get #connected(): Connection {
-    const connection = this.#connection;
-    if (!connection) {
-      throw new ConsumerStateError(
-        `${this.constructor.name} is not connected. Consumers are created by the server or a WebsocketCommunicator, not with new.`,
-      );
-    }
-    return connection;
+    await connectionOf(this).groupDiscard(group);
   }
 
   /** Sends a message to every member of a group; each runs the handler named after its `type`. */

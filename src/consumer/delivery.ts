@@ -166,10 +166,15 @@ export class Inbox extends InboundGuard implements ChannelSink {
   close(): void {
     const stop = this.#stop;
     this.#stop = null;
-    if (stop === "unlisten") {
-      const { channelLayer, channelName } = this.#options;
-      if (canListen(channelLayer)) channelLayer.unlisten(channelName, this);
-    } else stop?.();
+    // A layer that fails to let go is logged; the connection still ends (its disconnect is done).
+    try {
+      if (stop === "unlisten") {
+        const { channelLayer, channelName } = this.#options;
+        if (canListen(channelLayer)) channelLayer.unlisten(channelName, this);
+      } else stop?.();
+    } catch (error) {
+      this.#options.log.failed("unlisten", error);
+    }
   }
 
   /** Queues a message a `receive()` loop got; `handled` is called once its turn is over. */

@@ -16,7 +16,7 @@ export interface User {
 
 /** The request a connection came from, frozen at upgrade time. */
 export interface Scope {
-  type: "websocket";
+  readonly type: "websocket";
   /** URL path as requested, e.g. `/chat/lobby/`. */
   path: string;
   /** Path parameters from the file name: `[room].ts` -> `params.room`. Decoded once. */
@@ -37,13 +37,64 @@ export interface Scope {
 
 /** Copies what a consumer needs out of a Hono context, before the request is upgraded. */
 export function scopeFromContext(c: Context, client: Client | null): Scope {
-  return new RequestScope(c, client);
+  const url = new URL(c.req.url);
+  const headers = new Headers(c.req.raw.headers);
+  // The layer is the framework's, not request state; everything else middleware set is.
+  const { user = null, layer: _layer, ...state } = c.var as Record<string, unknown>;
+  const params = c.req.param() as Record<string, string>;
+  const offered = headers.get("sec-websocket-protocol");
+  return new RequestScope({
+    path: url.pathname,
+    headers,
+    client,
+    user: (user as User | null) ?? null,
+    params: hasKeys(params) ? params : null,
+    // Its own string: `url.searchParams` would keep the whole URL alive for the connection's life.
+    query: url.search,
+    cookies: headers.has("cookie") ? getCookie(c) : null,
+    subprotocols: offered ? parseSubprotocols(offered) : null,
+    state: hasKeys(state) ? state : null,
+  });
 }
 
+/** A scope for `path` with nothing else known: the start of a test communicator's scope. */
+export function createScope(path: string, overrides: Partial<Omit<Scope, "type">> = {}): Scope {
+  const url = new URL(path, "http://localhost");
+  return new RequestScope({
+    path: overrides.path ?? url.pathname,
+    headers: overrides.headers ?? new Headers(),
+    client: overrides.client ?? null,
+    user: overrides.user ?? null,
+    params: overrides.params ?? null,
+    query: overrides.query ?? url.search,
+    cookies: overrides.cookies ?? null,
+    subprotocols: overrides.subprotocols ?? null,
+    state: overrides.state ?? null,
+  });
+}
+
+/** What a scope is made of; `null` for a part the request did not have (built empty on first read). */
+interface ScopeParts {
+  path: string;
+  headers: Headers;
+  client: Client | null;
+  user: User | null;
+  params: Record<string, string> | null;
+  /** The query string, or its parsed form. */
+  query: string | URLSearchParams;
+  cookies: Record<string, string> | null;
+  subprotocols: string[] | null;
+  state: Record<string, unknown> | null;
+}
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
 /**
- * A real request's scope. What most connections never read, or read empty (the path parameters,
- * query, cookies, state and subprotocols) is kept as the request had it and built on first read: each would
- * otherwise cost every idle connection an object for its whole life.
+ * A connection's scope. What most connections never read, or read empty (the path parameters,
+ * query, cookies, state and subprotocols) is kept as the request had it and built on first read:
+ * each would otherwise cost every idle connection an object for its whole life. Those fields are
+ * accessors, so a spread (`{ ...scope }`) does not copy them: `toJSON()` gives a plain copy of all
+ * fields (and is what `JSON.stringify` and console output use). Tests get the same class.
  */
 class RequestScope implements Scope {
   path: string;
@@ -51,28 +102,21 @@ class RequestScope implements Scope {
   client: Client | null;
   user: User | null;
   #params: Record<string, string> | null;
-  /** The query string until first read, then its parsed form. */
   #query: string | URLSearchParams;
   #cookies: Record<string, string> | null;
   #subprotocols: string[] | null;
   #state: Record<string, unknown> | null;
 
-  constructor(c: Context, client: Client | null) {
-    const url = new URL(c.req.url);
-    this.path = url.pathname;
-    const params = c.req.param() as Record<string, string>;
-    this.#params = hasKeys(params) ? params : null;
-    this.headers = new Headers(c.req.raw.headers);
-    this.client = client;
-    // The layer is the framework's, not request state; everything else middleware set is.
-    const { user = null, layer: _layer, ...state } = c.var as Record<string, unknown>;
-    this.user = (user as User | null) ?? null;
-    // Its own string: `url.searchParams` would keep the whole URL alive for the connection's life.
-    this.#query = url.search;
-    this.#cookies = this.headers.has("cookie") ? getCookie(c) : null;
-    const offered = this.headers.get("sec-websocket-protocol");
-    this.#subprotocols = offered ? parseSubprotocols(offered) : null;
-    this.#state = hasKeys(state) ? state : null;
+  constructor(parts: ScopeParts) {
+    this.path = parts.path;
+    this.headers = parts.headers;
+    this.client = parts.client;
+    this.user = parts.user;
+    this.#params = parts.params;
+    this.#query = parts.query;
+    this.#cookies = parts.cookies;
+    this.#subprotocols = parts.subprotocols;
+    this.#state = parts.state;
   }
 
   get type(): "websocket" {
@@ -124,32 +168,18 @@ class RequestScope implements Scope {
     this.#state = state;
   }
 
-  /** Every field, as a plain object would have them (for logging, `JSON.stringify`). */
+  /** Every field, as a plain object (a shallow copy). */
   toJSON(): Scope {
     const { type, path, params, query, headers, cookies, client, subprotocols, user, state } = this;
     return { type, path, params, query, headers, cookies, client, subprotocols, user, state };
+  }
+
+  [INSPECT](): Scope {
+    return this.toJSON();
   }
 }
 
 function hasKeys(object: object): boolean {
   for (const _ in object) return true;
   return false;
-}
-
-/** A scope for `path` with nothing else known: the start of a test communicator's scope. */
-export function createScope(path: string, overrides: Partial<Omit<Scope, "type">> = {}): Scope {
-  const url = new URL(path, "http://localhost");
-  return {
-    type: "websocket",
-    path: url.pathname,
-    params: {},
-    query: url.searchParams,
-    headers: new Headers(),
-    cookies: {},
-    client: null,
-    subprotocols: [],
-    user: null,
-    state: {},
-    ...overrides,
-  };
 }

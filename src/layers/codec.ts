@@ -1,5 +1,7 @@
 /**
- * How a message crosses processes: msgpack, as channels_redis writes it, so bytes stay bytes
+ * How a message crosses processes when JSON cannot carry it exactly (the Redis backplanes send
+ * the rest as JSON, redis-entries.ts), and always to and from channels_redis: msgpack, as
+ * channels_redis writes it, so bytes stay bytes
  * (apart from strings), nested maps and arrays survive, and integers past 2^53 travel as bigint.
  * `undefined` arrives as `null`. What else a message may hold is checked before it gets here
  * (`assertMessage` in rules.ts), the same for every layer.

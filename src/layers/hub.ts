@@ -72,12 +72,8 @@ export class Hub {
 
   /** The next message of a channel nobody listens to; waits for one if its buffer is empty. */
   receive(channel: string, signal?: AbortSignal): Promise<Message> {
-    if (this.#sinks.has(channel)) {
-      throw new ChannelListenedError(
-        channel,
-        "belongs to a connected consumer; receive() would never see its messages.",
-      );
-    }
+    const listened = "belongs to a connected consumer; receive() would never see its messages.";
+    if (this.#sinks.has(channel)) throw new ChannelListenedError(channel, listened);
     const state = this.#state(channel);
     this.#dropExpired(channel, state, this.now());
     const next = state.buffer.shift();
@@ -132,11 +128,8 @@ export class Hub {
   join(group: string, channel: string): void {
     const now = this.now();
     this.#maybeSweep(now);
-    let members = this.#groups.get(group);
-    if (!members) {
-      members = new Map();
-      this.#groups.set(group, members);
-    }
+    const members = this.#groups.get(group) ?? new Map<string, number>();
+    this.#groups.set(group, members);
     members.set(channel, now + this.#groupExpiryMs);
   }
 
@@ -285,9 +278,7 @@ export class Hub {
   }
 
   #forgetIfIdle(channel: string, state: ChannelState): void {
-    if (state.buffer.length === 0 && state.waiters.length === 0) {
-      this.#channels.delete(channel);
-    }
+    if (state.buffer.length === 0 && state.waiters.length === 0) this.#channels.delete(channel);
   }
 
   /** Drops expired messages and memberships everywhere, at most once per interval: no timers, no leaks. */

@@ -94,9 +94,10 @@ export interface StatusReporting {
   onStatus(listener: (status: LayerStatus) => void): () => void;
 }
 
-/** Whether `layer` can push into sinks. */
+/** Whether `layer` can push into sinks (and stop: a layer with `listen` alone gets a receive loop). */
 export function canListen(layer: ChannelLayer): layer is ChannelLayer & LocalDelivery {
-  return typeof (layer as Partial<LocalDelivery>).listen === "function";
+  const local = layer as Partial<LocalDelivery>;
+  return typeof local.listen === "function" && typeof local.unlisten === "function";
 }
 
 /** Whether `layer` reports a status. */

@@ -65,6 +65,27 @@ describe("Consumer lifecycle", () => {
     expect(communicator.consumer.disconnects).toEqual([1000]);
   });
 
+  it("works for a consumer whose constructor returns a Proxy of itself", async () => {
+    const calls: string[] = [];
+    class Watched extends Echo {
+      constructor(scope: ConstructorParameters<typeof Consumer>[0]) {
+        super(scope);
+        // biome-ignore lint/correctness/noConstructorReturn: a user may wrap an instance like this
+        return new Proxy(this, {
+          get(target, key, receiver) {
+            if (typeof key === "string") calls.push(key);
+            return Reflect.get(target, key, receiver);
+          },
+        });
+      }
+    }
+    const { communicator } = await connected(Watched);
+    await communicator.sendTo({ text: "through the proxy" });
+    expect(await communicator.receiveFrom()).toEqual({ text: "through the proxy" });
+    expect(calls).toContain("receive");
+    await communicator.disconnect();
+  });
+
   it("gives each connection its own scope.path", async () => {
     class PathEcho extends Consumer {
       override receive() {

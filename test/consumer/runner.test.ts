@@ -473,6 +473,18 @@ function roomMember() {
   return { seen, Member };
 }
 
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function until(condition: () => boolean, timeoutMs = 1000) {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -548,6 +560,43 @@ describe("ConsumerRunner on a layer without listen()", () => {
     expect(peer.closes).toEqual([]);
     runner.closed(1000);
     await runner.finished;
+  });
+});
+
+describe("ConsumerRunner on a layer whose local delivery is incomplete or fails", () => {
+  it("uses a receive() loop with a layer that has listen() but no unlisten()", async () => {
+    const inner = new InMemoryChannelLayer();
+    // Written against an older contract: listen() alone, no way to stop it that the runner knows.
+    const layer = { ...channelsOnly(inner), listen: () => () => {} } as ChannelLayer;
+    expect(canListen(layer)).toBe(false);
+    const { seen, Member } = roomMember();
+    const { logger } = recordingLogger();
+    const runner = new ConsumerRunner(Member, createScope("/room"), { logger, layer });
+    await runner.start();
+    runner.open(new FakePeer());
+    await layer.groupSend("room", { type: "chat.message", n: 1 });
+    await until(() => seen.length === 1);
+    runner.closed(1000);
+    await runner.finished;
+    expect(inner.size).toEqual({ channels: 0, groups: 0, memberships: 0 });
+  });
+
+  it("finishes the connection and logs it when the layer's unlisten() throws", async () => {
+    class FailingUnlisten extends InMemoryChannelLayer {
+      override unlisten(): void {
+        throw new Error("backend gone");
+      }
+    }
+    const layer = new FailingUnlisten();
+    const { Member } = roomMember();
+    const { logger, lines } = recordingLogger();
+    const runner = new ConsumerRunner(Member, createScope("/room"), { logger, layer });
+    await runner.start();
+    runner.open(new FakePeer());
+    runner.closed(1000);
+    await within(runner.finished, 500);
+    const errors = lines.filter((line) => line.level === "error").map((line) => line.message);
+    expect(errors).toEqual([expect.stringContaining("unlisten")]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { type Context, Hono } from "hono";
-import { type Scope, scopeFromContext } from "../../src/consumer/scope.ts";
+import { createScope, type Scope, scopeFromContext } from "../../src/consumer/scope.ts";
 
 /** The scope a real upgrade request would give, built from a Hono context as the upgrade handler does. */
 async function scopeOf(
@@ -90,5 +90,38 @@ describe("scopeFromContext()", () => {
       params: { name: "lobby" },
       cookies: { a: "b" },
     });
+  });
+
+  it("shows every field in console output, built on first read or not", async () => {
+    const shown = Bun.inspect(await scopeOf("/plain"));
+    for (const field of [
+      "type",
+      "path",
+      "params",
+      "query",
+      "headers",
+      "cookies",
+      "client",
+      "subprotocols",
+      "user",
+      "state",
+    ]) {
+      expect(shown).toContain(`${field}:`);
+    }
+  });
+});
+
+describe("createScope()", () => {
+  it("gives tests the same kind of scope a real request gets", async () => {
+    const real = await scopeOf("/room/lobby?tag=a");
+    const test = createScope("/room/lobby?tag=a", {
+      params: { name: "lobby" },
+      client: { address: "127.0.0.1", port: 5000 },
+    });
+    expect(Object.getPrototypeOf(test)).toBe(Object.getPrototypeOf(real));
+    expect(JSON.parse(JSON.stringify(test))).toEqual(JSON.parse(JSON.stringify(real)));
+    expect(test.query.get("tag")).toBe("a");
+    test.state.note = "kept";
+    expect(test.state).toEqual({ note: "kept" });
   });
 });

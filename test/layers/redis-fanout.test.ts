@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, it } from "bun:test";
 import Redis from "ioredis";
-import { LayerUnavailableError } from "../../src/errors.ts";
+import { InvalidNameError, LayerUnavailableError } from "../../src/errors.ts";
 import { BATCH_MESSAGES } from "../../src/layers/backplanes/group-send-batch.ts";
 import type { Message } from "../../src/layers/layer.ts";
 import { waitUntilUp } from "../../src/layers/layer.ts";
@@ -228,6 +228,27 @@ describeWithRedis(
       const reason = (outcomes[1] as PromiseRejectedResult).reason;
       expect(reason).toBeInstanceOf(LayerUnavailableError);
       expect(String(reason.cause?.message ?? reason.message)).toContain("WRONGTYPE");
+      await until(() => arrived.length === 2);
+      expect(arrived.map((message) => message.type)).toEqual(["first", "second"]);
+    });
+
+    it("refuses a group name a batch cannot carry, handed to the backplane directly, without failing the batch", async () => {
+      const prefix = `badname-${crypto.randomUUID()}`;
+      const sender = await layer(prefix);
+      const receiver = await layer(prefix);
+      const arrived: Message[] = [];
+      const channel = await listening(receiver, arrived);
+      await receiver.groupAdd("fine", channel);
+      // The layer checks names itself; the backplane is public too, and its batch separates by newline.
+      type Sends = { groupSend(group: string, message: Message): Promise<void> };
+      const backplane = (sender as unknown as { backplane: Sends }).backplane;
+      const outcomes = await Promise.allSettled([
+        backplane.groupSend("fine", { type: "first" }),
+        backplane.groupSend("bad\nname", { type: "lost" }),
+        backplane.groupSend("fine", { type: "second" }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidNameError);
       await until(() => arrived.length === 2);
       expect(arrived.map((message) => message.type)).toEqual(["first", "second"]);
     });

@@ -15,7 +15,10 @@ import { setImmediate } from "node:timers";
 
 /** Messages per script call: enough for a whole turn of a busy process (about 300 in the rooms benchmark). */
 export const BATCH_MESSAGES = 512;
-/** Payload bytes per script call (base64 characters), so a batch of large messages stays small. */
+/**
+ * Payload characters per script call, so a batch of large messages stays small (a UTF-8 byte
+ * count can be up to 3x that, for JSON of non-ASCII text).
+ */
 export const BATCH_BYTES = 1 << 20;
 
 /** One message to carry: its group and its wire payload. */

@@ -9,9 +9,12 @@
  * a chat message: 0.2 µs to check and encode and 0.15 µs to decode, against 0.55 µs and 2.2 µs).
  * Neither form holds a newline, which lets a group-send batch separate payloads with one.
  *
- * List entries (plain channels, process inboxes) are `<expires-at-ms>:<channel>:<base64>`: the
+ * List entries (plain channels, process inboxes) are `<expires-at-ms>:<channel>:<payload>`: the
  * head lets a Lua script read the expiry with a pattern match and build an entry by
- * concatenation; channel names never hold `:`. A pub/sub payload is the base64 part alone.
+ * concatenation; channel names never hold `:`. A pub/sub payload is the payload alone.
+ *
+ * Every process of a deployment must read the same forms: a process from before the JSON form
+ * (commit a58b184 and earlier) cannot read it. Upgrade them all together.
  */
 import { Buffer } from "node:buffer";
 import { decodeMessage, encodeMessageView } from "../codec.ts";

@@ -2,7 +2,7 @@
  * The Redis backplane (`CHANNEL_LAYER=redis`).
  *
  * - A group with members in this process is a pub/sub subscription: `groupSend` publishes the
- *   msgpack message once, and each subscribed process fans out to its members. Members stored in
+ *   message once (its wire form, redis-entries.ts), and each subscribed process fans out to its members. Members stored in
  *   Redis (plain channels, or another process's channels added from here) get the message queued
  *   by the same Lua script, which takes all the group messages of a turn in one call
  *   (group-send-batch.ts).
@@ -15,6 +15,7 @@
  */
 import { LayerUnavailableError } from "../../errors.ts";
 import { LAYER_DEFAULTS, type Message } from "../layer.ts";
+import { assertGroupName } from "../rules.ts";
 import { GroupSendBatcher, type GroupSendEntry } from "./group-send-batch.ts";
 import { INBOX_CAPACITY, type KeyKind, ListBackplane, type ListBackplaneOptions } from "./list-backplane.ts";
 import { COMMAND_TIMEOUT_MS, RedisConnections } from "./redis-connections.ts";
@@ -58,6 +59,9 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
   }
 
   async groupSend(group: string, message: Message): Promise<void> {
+    // The layer checked it already; checked here too because a batch separates groups with a
+    // newline, and a bad name used on the backplane directly must fail alone, not its batch.
+    assertGroupName(group);
     const entry: GroupSendEntry = { group, payload: toWire(message), error: null };
     await this.#batcher.add(entry);
     if (entry.error) throw entry.error;
