@@ -39,6 +39,8 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
   readonly #capacityRules: Array<string | number>;
   readonly #batcher = new GroupSendBatcher((entries) => this.#sendBatch(entries));
 
+  #groupChannelHead: string | null = null;
+
   constructor(options: RedisBackplaneOptions = {}) {
     super(
       options,
@@ -135,7 +137,9 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
   }
 
   protected groupOf(pubsubChannel: string): string | null {
-    const start = this.key("gpub", "");
+    // Asked for every group message that arrives: the head is built once.
+    this.#groupChannelHead ??= this.key("gpub", "");
+    const start = this.#groupChannelHead;
     return pubsubChannel.startsWith(start) ? pubsubChannel.slice(start.length) : null;
   }
 }
