@@ -35,7 +35,7 @@ export function bindConnection(consumer: Consumer, connection: Connection): void
 }
 
 /** A consumer's groups until its class declares some: shared, so frozen. */
-const NO_GROUPS: readonly string[] = Object.freeze([]);
+const UNDECLARED_GROUPS: readonly string[] = Object.freeze([]);
 
 /**
  * Base class of WebSocket consumers. `Events` maps the message types this consumer sends to
@@ -56,7 +56,7 @@ export class Consumer<Events extends MessageMap = MessageMap> {
   /** The request this connection came from. */
   readonly scope: Scope;
   /** Groups joined before `connect()` and left before `disconnect()`. */
-  groups: readonly string[] = NO_GROUPS;
+  groups: readonly string[] = UNDECLARED_GROUPS;
   /** What this consumer speaks through; private, so no field of a subclass can clash with it. */
   #connection: Connection | null = null;
 

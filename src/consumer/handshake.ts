@@ -48,11 +48,11 @@ export class Handshake {
   /** Accepts; `consumer` and `scope` are for refusing a subprotocol the client did not offer. */
   accept(options: AcceptOptions, consumer: string, scope: Pick<Scope, "subprotocols">): void {
     const subprotocol = options.subprotocol ?? null;
-    const offered = subprotocol === null ? null : scope.subprotocols;
-    if (offered && !offered.includes(subprotocol as string)) {
+    // The offered list is read only when a subprotocol was chosen: most scopes never build it.
+    if (subprotocol !== null && !scope.subprotocols.includes(subprotocol)) {
       throw new ConsumerStateError(
         `${consumer}.accept() chose subprotocol "${subprotocol}", which the client did not offer ` +
-          `(offered: ${JSON.stringify(offered)})`,
+          `(offered: ${JSON.stringify(scope.subprotocols)})`,
       );
     }
     this.#resolve({ accepted: true, subprotocol, headers: options.headers ?? {} });

@@ -1,6 +1,6 @@
 /**
  * The runner's end of the socket: frames held until the runtime opens it, writes as flow control
- * rules them, closes that cannot throw into the runner, and the events the runtime reports.
+ * rules them, and closes that cannot throw into the runner.
  */
 
 import type { Peer } from "../adapters/runtime.ts";

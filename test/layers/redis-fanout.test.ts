@@ -208,49 +208,50 @@ describeWithRedis(
       expect(await reader.queued("worker.last")).toBe(1);
     });
 
-    it("fails a message Redis refuses on its own; the rest of its batch goes through", async () => {
-      const prefix = `refused-${crypto.randomUUID()}`;
+    /**
+     * Sends "first", a message to `bad`, then "second" to a group with one listening member, in one
+     * batch, through `sendOf(sender)`; checks that the other two arrive, in order, and returns why
+     * the middle one was refused.
+     */
+    async function middleOfThreeRefused(
+      prefix: string,
+      bad: string,
+      sendOf: (sender: RedisChannelLayer) => (group: string, message: Message) => Promise<void>,
+    ): Promise<Error & { cause?: Error }> {
       const sender = await layer(prefix);
       const receiver = await layer(prefix);
       const arrived: Message[] = [];
       const channel = await listening(receiver, arrived);
       await receiver.groupAdd("fine", channel);
-      // Something else wrote a plain string where the group's stored set belongs.
-      await admin().set(`${prefix}:group:broken`, "not a sorted set");
-
+      const send = sendOf(sender);
       const outcomes = await Promise.allSettled([
-        sender.groupSend("fine", { type: "first" }),
-        sender.groupSend("broken", { type: "lost" }),
-        sender.groupSend("fine", { type: "second" }),
+        send("fine", { type: "first" }),
+        send(bad, { type: "lost" }),
+        send("fine", { type: "second" }),
       ]);
-
       expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-      const reason = (outcomes[1] as PromiseRejectedResult).reason;
-      expect(reason).toBeInstanceOf(LayerUnavailableError);
-      expect(String(reason.cause?.message ?? reason.message)).toContain("WRONGTYPE");
       await until(() => arrived.length === 2);
       expect(arrived.map((message) => message.type)).toEqual(["first", "second"]);
+      return (outcomes[1] as PromiseRejectedResult).reason;
+    }
+
+    it("fails a message Redis refuses on its own; the rest of its batch goes through", async () => {
+      const prefix = `refused-${crypto.randomUUID()}`;
+      // Something else wrote a plain string where the group's stored set belongs.
+      await admin().set(`${prefix}:group:broken`, "not a sorted set");
+      const reason = await middleOfThreeRefused(prefix, "broken", (sender) => sender.groupSend.bind(sender));
+      expect(reason).toBeInstanceOf(LayerUnavailableError);
+      expect(String(reason.cause?.message ?? reason.message)).toContain("WRONGTYPE");
     });
 
     it("refuses a group name a batch cannot carry, handed to the backplane directly, without failing the batch", async () => {
-      const prefix = `badname-${crypto.randomUUID()}`;
-      const sender = await layer(prefix);
-      const receiver = await layer(prefix);
-      const arrived: Message[] = [];
-      const channel = await listening(receiver, arrived);
-      await receiver.groupAdd("fine", channel);
       // The layer checks names itself; the backplane is public too, and its batch separates by newline.
       type Sends = { groupSend(group: string, message: Message): Promise<void> };
-      const backplane = (sender as unknown as { backplane: Sends }).backplane;
-      const outcomes = await Promise.allSettled([
-        backplane.groupSend("fine", { type: "first" }),
-        backplane.groupSend("bad\nname", { type: "lost" }),
-        backplane.groupSend("fine", { type: "second" }),
-      ]);
-      expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidNameError);
-      await until(() => arrived.length === 2);
-      expect(arrived.map((message) => message.type)).toEqual(["first", "second"]);
+      const reason = await middleOfThreeRefused(`badname-${crypto.randomUUID()}`, "bad\nname", (sender) => {
+        const backplane = (sender as unknown as { backplane: Sends }).backplane;
+        return backplane.groupSend.bind(backplane);
+      });
+      expect(reason).toBeInstanceOf(InvalidNameError);
     });
 
     it("reports a full stored member for the group it is in, and still delivers to the rest", async () => {

@@ -1,8 +1,9 @@
 /**
  * What the two pub/sub Redis backplanes share, one Redis (`redis.ts`) and a cluster
- * (`redis-cluster.ts`): plain channels and process inboxes as lists of `<expires>:<channel>:<payload>`
- * entries (redis-entries.ts), group subscriptions through pub/sub, memberships of channels no hub holds as sorted
- * sets, and task leases. A subclass says how keys are named and how a group message goes out.
+ * (`redis-cluster.ts`): plain channels and process inboxes as lists of
+ * `<expires>:<channel>:<payload>` entries (redis-entries.ts), group subscriptions through pub/sub,
+ * memberships of channels no hub holds as sorted sets, and task leases. A subclass says how keys
+ * are named and how a group message goes out.
  */
 import { ChannelFull } from "../../errors.ts";
 import { type Logger, throttledWarning } from "../../log.ts";

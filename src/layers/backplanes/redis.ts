@@ -2,10 +2,10 @@
  * The Redis backplane (`CHANNEL_LAYER=redis`).
  *
  * - A group with members in this process is a pub/sub subscription: `groupSend` publishes the
- *   message once (its wire form, redis-entries.ts), and each subscribed process fans out to its members. Members stored in
- *   Redis (plain channels, or another process's channels added from here) get the message queued
- *   by the same Lua script, which takes all the group messages of a turn in one call
- *   (group-send-batch.ts).
+ *   message once (its wire form, redis-entries.ts), and each subscribed process fans out to its
+ *   members. Members stored in Redis (plain channels, or another process's channels added from
+ *   here) get the message queued by the same Lua script, which takes all the group messages of a
+ *   turn in one call (group-send-batch.ts).
  * - `send` to a plain channel queues on its Redis list (workers `receive()` it); to another
  *   process's channel, on that process's inbox list, which the process drains in batches.
  * - Redis down: calls reject with `LayerUnavailableError`, the connections reconnect with backoff,
