@@ -5,7 +5,8 @@
  * removed (`src/.framework-files` records them); a file you added under `src/` is kept. Nothing
  * outside `src/` is touched:
  * routes, consumers, workers, tasks and tests are yours. Dependencies whose versions differ are
- * listed for you to take. `--dry-run` lists without writing. Commit first; review with `git diff`.
+ * listed for you to take, and FROM's CHANGES.md is pointed to: what a newer framework may need from
+ * the app. `--dry-run` lists without writing. Commit first; review with `git diff`.
  *
  *   npm run upgrade -- ../hono-channels      (bun run upgrade ..., deno task upgrade ...)
  */
@@ -13,6 +14,9 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { frameworkFiles, readShipped, SHIPPED_RECORD, writeShipped } from "./tree.ts";
+
+/** The newer template's list of changes that may need the app's attention. */
+const CHANGES = "CHANGES.md";
 
 interface Change {
   path: string;
@@ -95,6 +99,10 @@ async function main(): Promise<void> {
   const updated = list.filter(({ kind }) => kind !== "kept").length;
   if (list.some(({ kind }) => kind === "kept")) {
     console.log("\nkept: files under src/ the framework did not ship (yours); they stay as they are.");
+  }
+  // What a newer framework may ask of the app (a changed wire, a renamed hook) is said there.
+  if (await readFile(join(from, CHANGES)).catch(() => null)) {
+    console.log(`\nRead ${join(fromArg!, CHANGES)}: changes that may need something from your app.`);
   }
   console.log(
     dryRun ? "\nDry run: nothing was written." : `\n${updated} file(s) updated. Review with git diff.`,

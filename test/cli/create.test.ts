@@ -264,6 +264,7 @@ describe("upgrade", () => {
     expect(result.output).toMatch(/added\s+src\/errors\.ts/);
     expect(result.output).toMatch(/changed\s+src\/log\.ts/);
     expect(result.output).toMatch(/removed\s+src\/gone\.ts/);
+    expect(result.output).toContain(`Read ${join(template, "CHANGES.md")}`);
     expect(readFileSync(join(dir, "src", "log.ts"), "utf8")).toBe(
       readFileSync(join(template, "src", "log.ts"), "utf8"),
     );
