@@ -172,6 +172,33 @@ describeWithRedis(
       expect(await evalshaCalls(redis)).toBe(2);
     });
 
+    it("publishes a run of sends to one group as one pub/sub message, and keeps the batch's order across groups", async () => {
+      const prefix = `runs-${crypto.randomUUID()}`;
+      const sender = await layer(prefix);
+      const receiver = await layer(prefix);
+      const arrived: Message[] = [];
+      const channel = await listening(receiver, arrived);
+      for (const group of ["a", "b"]) await receiver.groupAdd(group, channel);
+      await sender.groupSend("a", { type: "warm.up" }); // loads the script on the server
+      await until(() => arrived.length === 1);
+      arrived.length = 0;
+
+      const redis = admin();
+      await redis.config("RESETSTAT");
+      const groups = ["a", "a", "a", "b", "b", "a"];
+      await Promise.all(
+        groups.map((group, n) => sender.groupSend(group, { type: "chat.message", group, n })),
+      );
+      await until(() => arrived.length === groups.length);
+
+      expect(arrived.map((message) => [message.group, message.n])).toEqual(
+        groups.map((group, n) => [group, n]),
+      );
+      const calls = await commandCalls(redis);
+      expect(calls.evalsha).toBe(1);
+      expect(calls.publish).toBe(3); // a x3, b x2, a
+    });
+
     it("keeps a command made after group sends behind them, and one made before ahead of them", async () => {
       const prefix = `order-${crypto.randomUUID()}`;
       const process = await layer(prefix);

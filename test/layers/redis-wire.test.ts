@@ -62,6 +62,17 @@ describeWithRedis("RedisChannelLayer reading what others wrote", ({ url }) => {
     expect(errors.every((line) => line.includes("unreadable group message on room"))).toBe(true);
   });
 
+  it("delivers every message of a pub/sub message that carries several, in order, skipping an unreadable one", async () => {
+    const { prefix, errors, layer, redis, channel, arrived } = await setup();
+    await layer.groupAdd("room", channel);
+    const payloads = [JSON.stringify({ type: "first" }), "###", JSON.stringify({ type: "second" })];
+    await redis.publish(`${prefix}:gpub:room`, payloads.map((payload) => `${payload}\n`).join(""));
+    await until(() => arrived.length >= 2);
+    expect(arrived).toEqual([{ type: "first" }, { type: "second" }]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain("unreadable group message on room");
+  });
+
   it("skips inbox entries that are not entries, and delivers the next one", async () => {
     const { prefix, errors, redis, channel, arrived } = await setup();
     const processId = /\.([^.!]+)!/.exec(channel)![1];

@@ -195,10 +195,25 @@ export abstract class ListBackplane<C extends ListConnections> implements Backpl
     return queued !== 0;
   }
 
-  /** A group message published by any process: hand it to this process's members. */
-  #onGroupMessage(channel: string, payload: string): void {
+  /**
+   * Group messages published by any process: hand them to this process's members. One pub/sub
+   * message may carry several, each followed by a newline (a run of sends to one group, see
+   * `groupSendScript`); one that cannot be read is logged and the others still go.
+   */
+  #onGroupMessage(channel: string, published: string): void {
     const group = this.groupOf(channel);
     if (group === null) return;
+    // At least once: an empty message is an unreadable payload too.
+    let at = 0;
+    do {
+      let end = published.indexOf("\n", at);
+      if (end === -1) end = published.length;
+      this.#onePayload(group, published.slice(at, end));
+      at = end + 1;
+    } while (at < published.length);
+  }
+
+  #onePayload(group: string, payload: string): void {
     let message: Message;
     try {
       message = fromWire(payload);

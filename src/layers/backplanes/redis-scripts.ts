@@ -78,7 +78,10 @@ return push(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARG
  *
  * For each message: drops the group's expired memberships, queues the message on every member
  * stored in Redis (plain channels on their own list, another process's `!` channels on that
- * process's inbox), then publishes it once for the processes that hold local members. Returns
+ * process's inbox), then publishes it for the processes that hold local members. Messages in a row
+ * to one group are published together, as one pub/sub message of their payloads each followed by
+ * a newline: a room's burst is one message for every subscribed process to read, not one per
+ * send, and since only neighbours are joined every process still sees the batch's order. Returns
  * (message number, note) pairs: how many members were full, for a message that skipped any, or
  * the error Redis gave, for a message it refused.
  */
@@ -122,8 +125,14 @@ local function groupSend(group, payload)
     local entry = ARGV[3] .. ':' .. channel .. ':' .. payload
     if push(key, entry, capacity, now, ttl) == 0 then full = full + 1 end
   end
-  redis.call('PUBLISH', prefix .. ':gpub:' .. group, payload)
   return full
+end
+
+-- The run of messages to one group not published yet: its group and its payloads.
+local runGroup, run = nil, {}
+local function publishRun()
+  if runGroup then redis.call('PUBLISH', prefix .. ':gpub:' .. runGroup, table.concat(run)) end
+  runGroup, run = nil, {}
 end
 
 local batch = ARGV[first]
@@ -132,9 +141,16 @@ local k, at = 0, 1
 while at <= #batch do
   local groupEnd = string.find(batch, '\\n', at, true)
   local payloadEnd = string.find(batch, '\\n', groupEnd + 1, true)
+  local group = string.sub(batch, at, groupEnd - 1)
   k = k + 1
+  if group ~= runGroup then publishRun() end
   -- One message Redis refuses (a key of another type under our prefix) fails alone.
-  local ok, result = pcall(groupSend, string.sub(batch, at, groupEnd - 1), string.sub(batch, groupEnd + 1, payloadEnd - 1))
+  local ok, result = pcall(groupSend, group, string.sub(batch, groupEnd + 1, payloadEnd - 1))
+  if ok then
+    runGroup = group
+    -- The payload with its newline, as the batch holds it.
+    run[#run + 1] = string.sub(batch, groupEnd + 1, payloadEnd)
+  end
   at = payloadEnd + 1
   if not ok then
     notes[#notes + 1] = k
@@ -144,6 +160,7 @@ while at <= #batch do
     notes[#notes + 1] = result
   end
 end
+publishRun()
 return notes
 `);
 
