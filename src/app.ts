@@ -93,8 +93,11 @@ export function createApp(options: AppOptions): Hono {
         // Below info, not even the timing: a request's line would be dropped anyway.
         ...(logger.logs?.("info") === false ? [] : [accessLog(logger)]),
         // `*` allows any origin, so it must not also carry the user's cookies (credentials).
-        corsPolicy(allowedOrigins?.includes("*") ?? false, (origin, c) =>
-          allowOrigin(origin, c.req.header("host")),
+        corsPolicy(
+          allowedOrigins?.includes("*") ?? false,
+          (origin, c) => allowOrigin(origin, c.req.header("host")),
+          // Outside production the default also lets localhost pages of any port read responses.
+          allowedOrigins === null && (options.production ?? false),
         ),
         limitBodies(limits.maxBodyBytes, (c) =>
           c.json(

@@ -591,6 +591,27 @@ describe("createApp() framework middleware", () => {
     expect(anyOrigin.headers.get("access-control-allow-credentials")).toBeNull();
   });
 
+  it("sends no CORS headers without an Origin where only the server's own pages may read it (production, default origins)", async () => {
+    const manifest = {
+      routes: [{ file: "page.ts", module: { GET: (c: Context) => c.json({ ok: true }) } }],
+      consumers: [],
+    };
+    const own = createApp({ manifest, production: true });
+    const plain = await own.request("/page", { headers: { host: "app.example.com" } });
+    expect(plain.headers.get("vary")).toBeNull();
+    expect(plain.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(await plain.json()).toEqual({ ok: true });
+    // A request with an Origin still gets the full answer, its own origin allowed and Vary set.
+    const same = await own.request("/page", {
+      headers: { host: "app.example.com", origin: "http://app.example.com" },
+    });
+    expect(same.headers.get("access-control-allow-origin")).toBe("http://app.example.com");
+    expect(same.headers.get("vary")).toBe("Origin");
+    // Outside production localhost pages of any port may read responses: caches must vary.
+    const dev = createApp({ manifest });
+    expect((await dev.request("/page")).headers.get("vary")).toBe("Origin");
+  });
+
   it("answers 503 when the layer is unavailable, in a view and in a consumer's middleware", async () => {
     const down = async () => {
       throw new LayerUnavailableError(new Error("connection refused"));
