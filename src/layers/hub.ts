@@ -153,8 +153,8 @@ export class Hub {
     for (const [channel, expiresAt] of members) {
       const sink = this.#sinks.get(channel);
       const native = sink?.fanOutFor?.(group, message.type);
-      if (expiresAt <= now && !sink) {
-        members.delete(channel); // expired, and nobody listens
+      if (membershipExpired(expiresAt, now, sink)) {
+        members.delete(channel);
       } else if (native && (fanOut ?? native) === native) {
         fanOut = native;
         fannedOut++;
@@ -182,7 +182,7 @@ export class Hub {
   groupChannels(group: string): string[] {
     const now = this.now();
     return [...(this.#groups.get(group) ?? [])]
-      .filter(([channel, expiresAt]) => !this.#membershipExpired(channel, expiresAt, now))
+      .filter(([channel, expiresAt]) => !membershipExpired(expiresAt, now, this.#sinks.get(channel)))
       .map(([channel]) => channel);
   }
 
@@ -242,11 +242,6 @@ export class Hub {
     return true;
   }
 
-  /** A connected consumer's memberships last as long as it does; others end at `groupExpiry`. */
-  #membershipExpired(channel: string, expiresAt: number, now: number): boolean {
-    return expiresAt <= now && !this.#sinks.has(channel);
-  }
-
   #state(channel: string): ChannelState {
     let state = this.#channels.get(channel);
     if (!state) {
@@ -291,9 +286,14 @@ export class Hub {
     }
     for (const [group, members] of this.#groups) {
       for (const [channel, expiresAt] of members) {
-        if (this.#membershipExpired(channel, expiresAt, now)) members.delete(channel);
+        if (membershipExpired(expiresAt, now, this.#sinks.get(channel))) members.delete(channel);
       }
       if (members.size === 0) this.#emptied(group);
     }
   }
+}
+
+/** A connected consumer's (its `sink`) memberships last as long as it does; others end at `groupExpiry`. */
+function membershipExpired(expiresAt: number, now: number, sink: ChannelSink | undefined): boolean {
+  return expiresAt <= now && sink === undefined;
 }

@@ -14,7 +14,9 @@
  * concatenation; channel names never hold `:`. A pub/sub payload is the payload alone.
  *
  * Every process of a deployment must read the same forms: a process from before the JSON form
- * (commit a58b184 and earlier) cannot read it. Upgrade them all together.
+ * (commit a58b184 and earlier) cannot read it, and one up to 3376a7e reads a run of pub/sub
+ * payloads published together (redis-scripts.ts) as one unreadable payload. Upgrade them all
+ * together.
  */
 import { Buffer } from "node:buffer";
 import { decodeMessage, encodeMessageView } from "../codec.ts";

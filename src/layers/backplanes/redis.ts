@@ -39,7 +39,8 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
   readonly #capacityRules: Array<string | number>;
   readonly #batcher = new GroupSendBatcher((entries) => this.#sendBatch(entries));
 
-  #groupChannelHead: string | null = null;
+  /** What every group's pub/sub channel name starts with (`groupOf` is asked for each message). */
+  readonly #groupChannelHead = this.key("gpub", "");
 
   constructor(options: RedisBackplaneOptions = {}) {
     super(
@@ -137,8 +138,6 @@ export class RedisBackplane extends ListBackplane<RedisConnections> {
   }
 
   protected groupOf(pubsubChannel: string): string | null {
-    // Asked for every group message that arrives: the head is built once.
-    this.#groupChannelHead ??= this.key("gpub", "");
     const start = this.#groupChannelHead;
     return pubsubChannel.startsWith(start) ? pubsubChannel.slice(start.length) : null;
   }
